@@ -1,0 +1,52 @@
+# Two commands matter: `make book` (set up + build the site) and `make test`.
+# Everything runs inside .venv, created here from the pinned requirements.txt.
+
+PYTHON ?= $(shell command -v python3.11 || command -v python3)
+VENV   := .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.installed
+# Notebooks are executed by nbval (make test); the book build only renders them.
+NOTEBOOK_DIRS := derivations book
+export MPLBACKEND := Agg
+export PYTHONHASHSEED := 0
+export PIP_DISABLE_PIP_VERSION_CHECK := 1
+
+.PHONY: help setup book test unit notebooks build-strict bench clean
+
+help:
+	@echo "make book   set up .venv (first time) and build the HTML into _build/html"
+	@echo "make test   unit tests, nbval on every notebook, strict book build"
+	@echo "make bench  speed and memory benchmarks (not part of make test)"
+	@echo "make clean  remove _build (keeps .venv)"
+
+$(STAMP): requirements.txt pyproject.toml
+	@test -n "$(PYTHON)" || { echo "error: Python 3.11 not found (set PYTHON=...)"; exit 1; }
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip==26.3
+	$(BIN)/python -m pip install --quiet -r requirements.txt
+	$(BIN)/python -m pip install --quiet --no-deps --no-build-isolation -e .
+	@touch $@
+
+setup: $(STAMP)
+
+book: $(STAMP)
+	$(BIN)/jupyter-book build . --keep-going
+	@echo "Open _build/html/index.html"
+
+unit: $(STAMP)
+	$(BIN)/python -m pytest tests -q
+
+notebooks: $(STAMP)
+	$(BIN)/python -m pytest --nbval $(NOTEBOOK_DIRS) -q
+
+build-strict: $(STAMP)
+	$(BIN)/jupyter-book clean . >/dev/null
+	$(BIN)/jupyter-book build . --warningiserror --keep-going
+
+test: unit notebooks build-strict
+
+bench: $(STAMP)
+	@for f in benchmarks/*.py; do echo "== $$f"; $(BIN)/python $$f || exit 1; done
+
+clean:
+	rm -rf _build

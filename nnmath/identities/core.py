@@ -1,0 +1,167 @@
+r"""The identity registry: one entry, and one source of truth, per identity the book states.
+
+Every identity is a *vector-Jacobian product*: a forward map ``out = f(inputs)``
+and a compact formula for ``∂L/∂inputs[wrt]`` given the upstream gradient
+``δ = ∂L/∂out``. One entry holds
+
+* ``name``, ``title``, ``chapter`` (the docname of the chapter deriving it),
+  ``latex`` and ``shapes`` for the book and its cheat sheet;
+* ``forward`` and ``compact``: the very functions ``nnmath``'s layers run;
+* ``sample``: random inputs for the numeric check;
+* ``symbolic_sizes`` (and, when ``forward`` uses NumPy functions SymPy cannot
+  enter, ``symbolic_forward``) for the SymPy proof, or a custom ``proof``;
+* ``tensor_forward`` (optional): the forward written with
+  :class:`nnmath.autodiff.Tensor` operations for the third route.
+
+Three routes check an entry: :meth:`Identity.prove` (exact, SymPy),
+:meth:`Identity.check_numeric` (central finite differences) and
+:meth:`Identity.check_autodiff` (the reverse-mode engine).
+"""
+
+from dataclasses import dataclass, field
+from typing import Callable, Mapping, Optional
+
+import numpy as np
+
+from ..jacobian import numeric_gradient
+from ..symbolic import ProofResult, prove_vjp, symbol_array
+
+__all__ = ["Identity", "NumericCheck", "REGISTRY", "register", "get", "for_chapter",
+           "ROUTES"]
+
+ROUTES = ("sympy", "finite differences", "autodiff")
+
+
+@dataclass
+class NumericCheck:
+    """Outcome of a numeric check: the worst relative error against the reference."""
+
+    name: str
+    route: str
+    max_rel_error: float
+    rtol: float
+
+    @property
+    def passed(self):
+        return bool(self.max_rel_error <= self.rtol)
+
+    def __bool__(self):
+        return self.passed
+
+
+def max_relative_error(actual, expected, floor=1e-12):
+    """Largest entry-wise error relative to the largest expected magnitude.
+
+    ``max|a − e| / max(max|e|, floor)``: scaling by the whole gradient (not
+    entry by entry) keeps an entry whose true value is near zero from turning
+    a round-off of 1e-11 into a "relative error" of 1.
+    """
+    actual, expected = np.asarray(actual, float), np.asarray(expected, float)
+    if actual.shape != expected.shape:
+        return float("inf")
+    if not actual.size:
+        return 0.0
+    scale = max(float(np.max(np.abs(expected))), floor)
+    return float(np.max(np.abs(actual - expected))) / scale
+
+
+@dataclass
+class Identity:
+    """One identity of the book; see the module docstring for the fields."""
+
+    name: str
+    title: str
+    chapter: str
+    latex: str
+    shapes: Mapping[str, str]
+    forward: Callable
+    wrt: str
+    compact: Callable  # compact(delta, out, **inputs)
+    sample: Callable[[np.random.Generator], dict]
+    symbolic_sizes: tuple = ()
+    symbolic_forward: Optional[Callable] = None
+    proof: Optional[Callable[[], ProofResult]] = None
+    tensor_forward: Optional[Callable] = None
+    fd_rtol: float = 1e-7
+    notes: str = ""
+    extra: dict = field(default_factory=dict)
+
+    # -- route 1: exact -----------------------------------------------------
+    def prove(self):
+        """Run the SymPy proof(s); return a list of :class:`ProofResult`."""
+        if self.proof is not None:
+            result = self.proof()
+            return list(result) if isinstance(result, (list, tuple)) else [result]
+        forward = self.symbolic_forward or self.forward
+        results = []
+        for sizes in self.symbolic_sizes:
+            inputs = {k: symbol_array(k, shape, real=True) for k, shape in sizes.items()}
+            results.append(prove_vjp(forward, inputs, self.wrt, self.compact,
+                                     statement=f"{self.name} at {sizes}"))
+        return results
+
+    # -- route 2: numeric ----------------------------------------------------
+    def check_numeric(self, rng, *, inputs=None):
+        """Compare ``compact`` with central differences of ``<δ, forward(inputs)>``."""
+        inputs = dict(self.sample(rng) if inputs is None else inputs)
+        out = self.forward(**inputs)
+        delta = rng.standard_normal(np.shape(out))
+
+        def scalar(v):
+            return float(np.sum(delta * self.forward(**{**inputs, self.wrt: v})))
+
+        expected = numeric_gradient(scalar, inputs[self.wrt])
+        actual = self.compact(delta, out, **inputs)
+        return NumericCheck(self.name, "finite differences",
+                            max_relative_error(actual, expected), self.fd_rtol)
+
+    # -- route 3: reverse-mode engine ----------------------------------------
+    def check_autodiff(self, rng, *, rtol=1e-10):
+        """Compare ``compact`` with the autodiff engine's gradient of ``<δ, forward>``.
+
+        Returns None when the entry has no ``tensor_forward`` yet.
+        """
+        if self.tensor_forward is None:
+            return None
+        from ..autodiff import Tensor  # late import: the engine is optional here
+
+        inputs = dict(self.sample(rng))
+        out = self.forward(**inputs)
+        delta = rng.standard_normal(np.shape(out))
+        tensors = {k: Tensor(v) for k, v in inputs.items()}
+        (self.tensor_forward(**tensors) * delta).sum().backward()
+        actual = self.compact(delta, out, **inputs)
+        return NumericCheck(self.name, "autodiff",
+                            max_relative_error(actual, tensors[self.wrt].grad), rtol)
+
+    @property
+    def routes(self):
+        """The verification routes this entry supports, in the order of :data:`ROUTES`."""
+        have = {"sympy": bool(self.symbolic_sizes or self.proof),
+                "finite differences": True,
+                "autodiff": self.tensor_forward is not None}
+        return tuple(r for r in ROUTES if have[r])
+
+
+REGISTRY: dict = {}
+
+
+def register(identity):
+    """Add an identity to the registry; names are unique."""
+    if identity.name in REGISTRY:
+        raise ValueError(f"register: identity {identity.name!r} is already registered")
+    REGISTRY[identity.name] = identity
+    return identity
+
+
+def get(name):
+    """Return the identity called ``name``."""
+    try:
+        return REGISTRY[name]
+    except KeyError:
+        raise KeyError(f"no identity named {name!r}; known: {', '.join(REGISTRY)}") from None
+
+
+def for_chapter(chapter):
+    """Identities derived in ``chapter`` (a docname such as ``derivations/05_matrix_by_matrix``)."""
+    return [i for i in REGISTRY.values() if i.chapter == chapter]

@@ -1,0 +1,86 @@
+"""Registry entries for products with a matrix (chapters 4 and 5)."""
+
+import numpy as np
+
+from .. import matmul as mm
+from ..symbolic import prove_matmul_collapse_all_sizes
+from .core import Identity, register
+
+VECTOR_BY_MATRIX = "derivations/04_vector_by_matrix"
+MATRIX_BY_MATRIX = "derivations/05_matrix_by_matrix"
+
+
+def _sample_row_vector(rng, D=4, C=3):
+    return {"x": rng.standard_normal(D), "W": rng.standard_normal((D, C))}
+
+
+def _sample_column_vector(rng, D=4, C=3):
+    return {"W": rng.standard_normal((C, D)), "x": rng.standard_normal(D)}
+
+
+def _sample_batch(rng, N=5, D=4, C=3):
+    return {"X": rng.standard_normal((N, D)), "W": rng.standard_normal((D, C))}
+
+
+register(Identity(
+    name="vector_matmul_grad_W",
+    title="Row vector times matrix: gradient with respect to the matrix",
+    chapter=VECTOR_BY_MATRIX,
+    latex=r"\vb{y} = \vb{x} W \;\Rightarrow\; \frac{\partial L}{\partial W} = \vb{x}^{\top} \vb{\delta}",
+    shapes={"x": "(D,)", "W": "(D, C)", "delta": "(C,)", "dL/dW": "(D, C)"},
+    forward=lambda x, W: x @ W,
+    wrt="W",
+    compact=lambda delta, out, x, W: mm.vector_matmul_grad_W(x, delta),
+    sample=_sample_row_vector,
+    symbolic_sizes=({"x": (2,), "W": (2, 3)}, {"x": (3,), "W": (3, 2)}),
+))
+
+register(Identity(
+    name="column_matvec_grad_W",
+    title="Matrix times column vector: gradient with respect to the matrix",
+    chapter=VECTOR_BY_MATRIX,
+    latex=r"\vb{y} = W \vb{x} \;\Rightarrow\; \frac{\partial L}{\partial W} = \vb{\delta}\, \vb{x}^{\top}",
+    shapes={"W": "(C, D)", "x": "(D,)", "delta": "(C,)", "dL/dW": "(C, D)"},
+    forward=lambda W, x: W @ x,
+    wrt="W",
+    compact=lambda delta, out, W, x: mm.column_matvec_grad_W(delta, x),
+    sample=_sample_column_vector,
+    symbolic_sizes=({"W": (3, 2), "x": (2,)}, {"W": (2, 3), "x": (3,)}),
+))
+
+
+def _all_sizes(key):
+    return lambda: prove_matmul_collapse_all_sizes()[key]
+
+
+register(Identity(
+    name="matmul_grad_W",
+    title="Matrix product: gradient with respect to the weights",
+    chapter=MATRIX_BY_MATRIX,
+    latex=r"Y = XW \;\Rightarrow\; \frac{\partial L}{\partial W} = X^{\top} \delta",
+    shapes={"X": "(N, D)", "W": "(D, C)", "delta": "(N, C)", "dL/dW": "(D, C)"},
+    forward=mm.matmul_forward,
+    wrt="W",
+    compact=lambda delta, out, X, W: mm.matmul_grad_W(X, delta),
+    sample=_sample_batch,
+    symbolic_sizes=({"X": (1, 2), "W": (2, 2)}, {"X": (2, 3), "W": (3, 2)},
+                    {"X": (3, 2), "W": (2, 4)}),
+    tensor_forward=lambda X, W: X @ W,
+    extra={"all_sizes_proof": _all_sizes("W")},
+))
+
+register(Identity(
+    name="matmul_grad_X",
+    title="Matrix product: gradient with respect to the input",
+    chapter=MATRIX_BY_MATRIX,
+    latex=r"Y = XW \;\Rightarrow\; \frac{\partial L}{\partial X} = \delta W^{\top}",
+    shapes={"X": "(N, D)", "W": "(D, C)", "delta": "(N, C)", "dL/dX": "(N, D)"},
+    forward=mm.matmul_forward,
+    wrt="X",
+    compact=lambda delta, out, X, W: mm.matmul_grad_X(delta, W),
+    sample=_sample_batch,
+    symbolic_sizes=({"X": (1, 2), "W": (2, 2)}, {"X": (2, 3), "W": (3, 2)},
+                    {"X": (3, 2), "W": (2, 4)}),
+    tensor_forward=lambda X, W: X @ W,
+    extra={"all_sizes_proof": _all_sizes("X")},
+))

@@ -1,0 +1,118 @@
+r"""The product ``Y = X W`` and its two compact backward formulas.
+
+These are the formulas that chapters 4 and 5 derive from the full 3-D and 4-D
+Jacobians. They are written once here; :class:`nnmath.Linear` and the identity
+registry both call them. They use only ``@``, ``.T`` and products, so they also
+run on NumPy object arrays of SymPy symbols and on SymPy ``MatrixSymbol`` s,
+which is how :mod:`nnmath.symbolic` proves them.
+"""
+
+import numpy as np
+
+
+def matmul_forward(X, W):
+    r"""Return ``Y = X W``.
+
+    Parameters
+    ----------
+    X : array, shape (N, D)
+    W : array, shape (D, C)
+
+    Returns
+    -------
+    Y : array, shape (N, C)
+    """
+    return X @ W
+
+
+def matmul_grad_W(X, dY):
+    r"""Gradient of a loss with respect to ``W`` in ``Y = X W``.
+
+    Parameters
+    ----------
+    X : array, shape (N, D)
+        The layer input.
+    dY : array, shape (N, C)
+        Upstream gradient ``δ = ∂L/∂Y``.
+
+    Returns
+    -------
+    dW : array, shape (D, C)
+
+    Notes
+    -----
+    .. math:: \frac{\partial L}{\partial W} = X^\top \delta
+
+    Derived in chapter 5 (matrix-by-matrix) from the 4-D Jacobian ``∂Y/∂W``.
+    """
+    return X.T @ dY
+
+
+def matmul_grad_X(dY, W):
+    r"""Gradient of a loss with respect to ``X`` in ``Y = X W``.
+
+    Parameters
+    ----------
+    dY : array, shape (N, C)
+        Upstream gradient ``δ = ∂L/∂Y``.
+    W : array, shape (D, C)
+
+    Returns
+    -------
+    dX : array, shape (N, D)
+
+    Notes
+    -----
+    .. math:: \frac{\partial L}{\partial X} = \delta W^\top
+
+    Derived in chapter 5 (matrix-by-matrix) from the 4-D Jacobian ``∂Y/∂X``.
+    """
+    return dY @ W.T
+
+
+def vector_matmul_grad_W(x, dy):
+    r"""Gradient with respect to ``W`` of a loss through the row-vector product ``y = x W``.
+
+    Parameters
+    ----------
+    x : array, shape (D,)
+    dy : array, shape (C,)
+        Upstream gradient ``∂L/∂y``.
+
+    Returns
+    -------
+    dW : array, shape (D, C)
+        The outer product ``x ⊗ dy``.
+
+    Notes
+    -----
+    .. math:: \frac{\partial L}{\partial W_{jk}} = x_j \, \delta_k
+
+    Derived in chapter 4 (vector-by-matrix): the 3-D Jacobian has one non-zero
+    per ``(j, k)`` and contracting it with ``δ`` leaves this outer product.
+    """
+    return np.multiply.outer(x, dy)
+
+
+def column_matvec_grad_W(dy, x):
+    r"""Gradient with respect to ``W`` of a loss through the column product ``y = W x``.
+
+    Parameters
+    ----------
+    dy : array, shape (C,)
+        Upstream gradient ``∂L/∂y``.
+    x : array, shape (D,)
+
+    Returns
+    -------
+    dW : array, shape (C, D)
+        The outer product ``δ xᵀ``.
+
+    Notes
+    -----
+    .. math:: \frac{\partial L}{\partial W} = \delta \, x^\top
+
+    Chapter 4 derives it beside the row-vector case; chapter 2 explains why the
+    two conventions give transposed results.
+    """
+    return np.multiply.outer(dy, x)

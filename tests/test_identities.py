@@ -1,0 +1,44 @@
+"""Every registered identity, checked by every route it supports.
+
+Adding an entry to the registry adds it to these tests; nothing here restates
+a formula.
+"""
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from nnmath.identities import REGISTRY
+
+ROOT = Path(__file__).resolve().parents[1]
+NAMES = list(REGISTRY)
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_compact_formula_matches_finite_differences(name):
+    identity = REGISTRY[name]
+    for seed in range(3):
+        check = identity.check_numeric(np.random.default_rng(seed))
+        assert check.passed, f"{name}: relative error {check.max_rel_error:.2e} > {check.rtol}"
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_compact_formula_is_proved_by_sympy(name):
+    proofs = REGISTRY[name].prove()
+    assert proofs, f"{name} has no SymPy proof"
+    for proof in proofs:
+        assert proof.holds, f"{name}: SymPy proof failed: {proof.statement}"
+
+
+@pytest.mark.parametrize("name", [n for n in NAMES if "all_sizes_proof" in REGISTRY[n].extra])
+def test_collapse_holds_for_symbolic_sizes(name):
+    proof = REGISTRY[name].extra["all_sizes_proof"]()
+    assert proof.holds, proof.statement
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_chapter_of_each_identity_exists(name):
+    chapter = REGISTRY[name].chapter
+    candidates = [ROOT / f"{chapter}.ipynb", ROOT / f"{chapter}.md"]
+    assert any(p.exists() for p in candidates), f"{name}: no chapter file for {chapter!r}"
