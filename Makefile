@@ -11,11 +11,12 @@ export MPLBACKEND := Agg
 export PYTHONHASHSEED := 0
 export PIP_DISABLE_PIP_VERSION_CHECK := 1
 
-.PHONY: help setup book test unit notebooks build-strict bench clean
+.PHONY: help setup book test unit notebooks build-strict execute bench clean
 
 help:
 	@echo "make book   set up .venv (first time) and build the HTML into _build/html"
 	@echo "make test   unit tests, nbval on every notebook, strict book build"
+	@echo "make execute [NB=path]  re-run notebooks in place to refresh outputs"
 	@echo "make bench  speed and memory benchmarks (not part of make test)"
 	@echo "make clean  remove _build (keeps .venv)"
 
@@ -44,6 +45,11 @@ build-strict: $(STAMP)
 	$(BIN)/jupyter-book build . --warningiserror --keep-going
 
 test: unit notebooks build-strict
+
+# Re-execute notebooks in place so their committed outputs are current
+# (NB=derivations/05_matrix_by_matrix.ipynb for one; default: all of them).
+execute: $(STAMP)
+	$(BIN)/python .ci/execute_notebooks.py $(or $(NB),$(wildcard derivations/*.ipynb book/*.ipynb))
 
 bench: $(STAMP)
 	@for f in benchmarks/*.py; do echo "== $$f"; $(BIN)/python $$f || exit 1; done
