@@ -6,16 +6,17 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 # Notebooks are executed by nbval (make test); the book build only renders them.
+# MPLBACKEND is set for the unit tests only: kernels must keep their inline backend,
+# or figures vanish from the notebooks and the book.
 NOTEBOOK_DIRS := derivations book
-export MPLBACKEND := Agg
 export PYTHONHASHSEED := 0
 export PIP_DISABLE_PIP_VERSION_CHECK := 1
 
-.PHONY: help setup book test unit notebooks build-strict execute bench clean
+.PHONY: help setup book test unit notebooks build-strict built execute bench clean
 
 help:
 	@echo "make book   set up .venv (first time) and build the HTML into _build/html"
-	@echo "make test   unit tests, nbval on every notebook, strict book build"
+	@echo "make test   unit tests, nbval on every notebook, strict book build, HTML + browser tests"
 	@echo "make execute [NB=path]  re-run notebooks in place to refresh outputs"
 	@echo "make bench  speed and memory benchmarks (not part of make test)"
 	@echo "make clean  remove _build (keeps .venv)"
@@ -35,7 +36,7 @@ book: $(STAMP)
 	@echo "Open _build/html/index.html"
 
 unit: $(STAMP)
-	$(BIN)/python -m pytest tests -q
+	MPLBACKEND=Agg $(BIN)/python -m pytest tests -q --ignore=tests/built
 
 notebooks: $(STAMP)
 	$(BIN)/python -m pytest --nbval $(NOTEBOOK_DIRS) -q
@@ -44,7 +45,12 @@ build-strict: $(STAMP)
 	$(BIN)/jupyter-book clean . >/dev/null
 	$(BIN)/jupyter-book build . --warningiserror --keep-going
 
-test: unit notebooks build-strict
+# Tests of the fresh build in _build/html: the HTML itself, then headless Chromium
+# offline (skipped, and said so, without Chromium; screenshots in _build/screenshots).
+built: $(STAMP)
+	NNMATH_REQUIRE_BUILD=1 $(BIN)/python -m pytest tests/built -q -rs
+
+test: unit notebooks build-strict built
 
 # Re-execute notebooks in place so their committed outputs are current
 # (NB=derivations/05_matrix_by_matrix.ipynb for one; default: all of them).

@@ -4,8 +4,30 @@ Every backward formula here is derived in a chapter of the book and checked
 three ways (SymPy, finite differences, the autodiff engine) by the tests.
 """
 
-from . import identities, jacobian, matmul, symbolic
+from . import calculus, identities, jacobian, matmul, plotting, symbolic
+from . import activations, layers, losses
+from .module import Module
+from .layers import Linear
+from .activations import Sigmoid, Tanh, ReLU, LeakyReLU, Identity, Softmax
+from .losses import MSE, SoftmaxCrossEntropy
+
+from . import autodiff, graphdraw
+from .autodiff import Tensor
+
+from . import data, model, optim, train
+from .model import Sequential
+from .optim import SGD
+from .train import fit
+
+from . import clipping, gradcheck, init
+from . import batching
+from .clipping import clip_grad_norm
 
 __version__ = "0.1.0"
 
-__all__ = ["identities", "jacobian", "matmul", "symbolic"]
+__all__ = ["autodiff", "graphdraw", "Tensor", "calculus", "identities", "jacobian", "matmul", "plotting", "symbolic",
+           "activations", "layers", "losses", "Module", "Linear",
+           "Sigmoid", "Tanh", "ReLU", "LeakyReLU", "Identity", "Softmax",
+           "MSE", "SoftmaxCrossEntropy",
+           "data", "model", "optim", "train", "Sequential", "SGD", "fit",
+           "clipping", "gradcheck", "init", "clip_grad_norm"]

@@ -96,11 +96,14 @@ def numeric_gradient(f, x, *, h=1e-6):
     return J
 
 
-def _check_matmul_shapes(name, left, right):
-    if left.ndim < 1 or right.ndim != 2 or left.shape[-1] != right.shape[0]:
+def _check_matmul_shapes(name, left, right, left_ndim):
+    """Raise ValueError unless ``left`` (``left_ndim``-D) times ``right`` (2-D) is defined."""
+    if left.ndim != left_ndim or right.ndim != 2 or left.shape[-1] != right.shape[0]:
+        what = "a vector (D,)" if left_ndim == 1 else "a matrix (N, D)"
         raise ValueError(
             f"{name}: cannot multiply shapes {left.shape} and {right.shape}; "
-            f"the inner dimensions must agree"
+            f"the left factor must be {what}, the right one a matrix (D, C), "
+            f"and the inner dimensions must agree"
         )
 
 
@@ -125,7 +128,7 @@ def vector_by_matrix_jacobian(x, W):
     can be non-zero (chapter 4).
     """
     x, W = np.asarray(x), np.asarray(W)
-    _check_matmul_shapes("vector_by_matrix_jacobian", x, W)
+    _check_matmul_shapes("vector_by_matrix_jacobian", x, W, 1)
     C = W.shape[1]
     return np.einsum("ik,j->ijk", np.eye(C, dtype=np.result_type(x, W)), x)
 
@@ -181,7 +184,7 @@ def matrix_by_matrix_jacobian_X(X, W):
     of the entries can be non-zero (chapter 5).
     """
     X, W = np.asarray(X), np.asarray(W)
-    _check_matmul_shapes("matrix_by_matrix_jacobian_X", X, W)
+    _check_matmul_shapes("matrix_by_matrix_jacobian_X", X, W, 2)
     N = X.shape[0]
     return np.einsum("ac,db->abcd", np.eye(N, dtype=np.result_type(X, W)), W)
 
@@ -207,7 +210,7 @@ def matrix_by_matrix_jacobian_W(X, W):
     ``1/C`` of the entries can be non-zero (chapter 5).
     """
     X, W = np.asarray(X), np.asarray(W)
-    _check_matmul_shapes("matrix_by_matrix_jacobian_W", X, W)
+    _check_matmul_shapes("matrix_by_matrix_jacobian_W", X, W, 2)
     C = W.shape[1]
     return np.einsum("ac,bd->abcd", X, np.eye(C, dtype=np.result_type(X, W)))
 
@@ -258,6 +261,8 @@ def nonzero_fraction(J, *, atol=0.0):
     fraction : float
     """
     J = np.asarray(J)
+    if J.size == 0:
+        raise ValueError(f"nonzero_fraction: the tensor is empty (shape {J.shape})")
     return float(np.count_nonzero(np.abs(J) > atol)) / J.size
 
 
@@ -277,6 +282,9 @@ def jacobian_memory(N, D, C, dtype=np.float64):
         as Python ints (no overflow for real layer sizes).
     """
     item = np.dtype(dtype).itemsize
+    for label, value in (("N", N), ("D", D), ("C", C)):
+        if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 1:
+            raise ValueError(f"jacobian_memory: {label} must be a positive int, got {value!r}")
     N, D, C = int(N), int(D), int(C)
     return {
         "dY/dW": N * C * D * C * item,  # shape (N, C, D, C)

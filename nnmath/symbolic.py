@@ -13,6 +13,7 @@ from itertools import count
 
 import numpy as np
 import sympy as sp
+from sympy.printing.latex import LatexPrinter
 
 from .matmul import matmul_forward, matmul_grad_W, matmul_grad_X
 
@@ -24,6 +25,7 @@ __all__ = [
     "contract",
     "is_zero",
     "canonical_indices",
+    "to_latex",
     "prove_vjp",
     "prove_matmul_collapse",
     "prove_matmul_collapse_all_sizes",
@@ -153,6 +155,32 @@ def canonical_indices(expr):
     return expr.replace(lambda e: isinstance(e, sp.Sum), rename)
 
 
+class _BookLatexPrinter(LatexPrinter):
+    """SymPy's LaTeX printer, with ``KroneckerDelta(i, j)`` as the bracket ``[i = j]``."""
+
+    def _print_KroneckerDelta(self, expr, exp=None):
+        i, j = expr.args[:2]
+        tex = rf"\left[{self._print(i)} = {self._print(j)}\right]"
+        return tex if exp is None else rf"{tex}^{{{exp}}}"
+
+
+def to_latex(expr):
+    r"""LaTeX for a SymPy expression in the book's notation.
+
+    Identical to :func:`sympy.latex` except that a ``KroneckerDelta(i, j)`` is
+    written as the bracket ``[i = j]`` of the notation chapter, since ``δ`` is
+    reserved for upstream gradients.
+
+    Examples
+    --------
+    >>> import sympy as sp
+    >>> b, d = sp.symbols("b d")
+    >>> print(to_latex(sp.KroneckerDelta(b, d) * sp.Symbol("x")))
+    x \left[b = d\right]
+    """
+    return _BookLatexPrinter().doprint(expr)
+
+
 def prove_vjp(forward, inputs, wrt, compact, *, statement=""):
     """Prove that the full Jacobian contracted with ``δ`` equals a compact formula.
 
@@ -223,7 +251,11 @@ def prove_matmul_collapse_all_sizes():
     -------
     dict
         ``{"W": ProofResult, "X": ProofResult}``; ``details`` holds the
-        intermediate expressions ``"Y_ab"``, ``"dY_dparam"``, ``"raw"``.
+        intermediate expressions: ``"Y_ab"`` (the entry as a ``Sum``),
+        ``"loss"`` (``L = Σ_a Σ_b δ_ab Y_ab``), ``"dY_dparam"`` (the
+        ``KroneckerDelta`` entry of the 4-D Jacobian), ``"raw"`` (``∂L/∂param_cd``
+        before summing), ``"collapsed"`` (after summing, in the original index
+        names) and ``"compact"`` (the matrix expression ``Xᵀδ`` or ``δWᵀ``).
     """
     N, D, C = sp.symbols("N D C", integer=True, positive=True)
     a, b, c, d = sp.symbols("a b c d", integer=True, nonnegative=True)
@@ -240,11 +272,13 @@ def prove_matmul_collapse_all_sizes():
             ("X", X, matmul_grad_X(delta, W), (a, 0, N - 1), (b, 0, C - 1))):
         L = sp.Sum(sp.Sum(delta[a, b] * Y_ab, inner), outer)
         raw = sp.diff(L, param[c, d])
-        slow = canonical_indices(sp.simplify(raw.doit()))
+        collapsed = sp.simplify(raw.doit())
+        slow = canonical_indices(collapsed)
         fast = canonical_indices(compact[c, d].doit())
         holds = sp.simplify(slow - fast) == 0
         results[name] = ProofResult(
             f"dL/d{name} collapses for all N, D, C", bool(holds), slow, fast,
-            {"Y_ab": Y_ab, "dY_dparam": sp.diff(Y_ab, param[c, d]).doit(), "raw": raw},
+            {"Y_ab": Y_ab, "dY_dparam": sp.diff(Y_ab, param[c, d]).doit(), "raw": raw,
+             "collapsed": collapsed, "loss": L, "compact": compact},
         )
     return results

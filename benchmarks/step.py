@@ -1,0 +1,135 @@
+"""One full training step (forward, loss, backward, SGD update), timed three ways.
+
+* ``Sequential``: nnmath's layers, softmax cross-entropy and SGD;
+* ``numpy``: the same arithmetic written inline, the floor for any NumPy code;
+* ``torch``: PyTorch on the CPU, when it is installed (skipped otherwise).
+
+Targets: Sequential ≤ 1.10× numpy on the large configurations; faster than
+PyTorch on the small one. Run: ``make bench``.
+"""
+
+import time
+
+import numpy as np
+
+import nnmath as nm
+
+CONFIGS = [  # (name, layer widths, activation, batch, dtype)
+    ("784-256-256-10 relu f64", (784, 256, 256, 10), "relu", 128, np.float64),
+    ("784-256-256-10 relu f32", (784, 256, 256, 10), "relu", 128, np.float32),
+    ("4-16-3 tanh f64", (4, 16, 3), "tanh", 32, np.float64),
+]
+LR = 0.01
+
+
+def make_data(widths, batch, dtype, rng):
+    X = rng.standard_normal((batch, widths[0])).astype(dtype)
+    labels = rng.integers(0, widths[-1], size=batch)
+    return X, labels
+
+
+def build_nnmath(widths, activation, dtype, rng):
+    act = {"relu": nm.ReLU, "tanh": nm.Tanh}[activation]
+    modules = []
+    for i, (d_in, d_out) in enumerate(zip(widths[:-1], widths[1:])):
+        modules.append(nm.Linear(d_in, d_out, rng=rng, dtype=dtype))
+        if i < len(widths) - 2:
+            modules.append(act())
+    model = nm.Sequential(*modules)
+    return model, nm.SoftmaxCrossEntropy(), nm.SGD(model, lr=LR)
+
+
+def nnmath_step(model, loss, opt, X, labels):
+    loss.forward(model.forward(X), labels)
+    model.backward(loss.backward())
+    opt.step()
+
+
+def numpy_weights(model):
+    return [(layer.W.copy(), layer.b.copy()) for layer in model.layers if hasattr(layer, "W")]
+
+
+def numpy_step(params, activation, X, labels):
+    """The reference: forward, softmax cross-entropy, backward and update, inline."""
+    acts, pre = [X], []
+    for i, (W, b) in enumerate(params):
+        Z = acts[-1] @ W + b
+        pre.append(Z)
+        if i < len(params) - 1:
+            acts.append(np.maximum(Z, 0) if activation == "relu" else np.tanh(Z))
+    Z = pre[-1]
+    P = np.exp(Z - Z.max(axis=1, keepdims=True))
+    P /= P.sum(axis=1, keepdims=True)
+    N = X.shape[0]
+    dZ = P
+    dZ[np.arange(N), labels] -= 1
+    dZ /= N
+    for i in range(len(params) - 1, -1, -1):
+        W, b = params[i]
+        dW, db = acts[i].T @ dZ, dZ.sum(axis=0)
+        if i:
+            dA = dZ @ W.T
+            dZ = dA * (pre[i - 1] > 0) if activation == "relu" else dA * (1 - acts[i] ** 2)
+        W -= LR * dW
+        b -= LR * db
+
+
+def torch_step_factory(model, activation, X, labels):
+    try:
+        import torch
+    except ImportError:
+        return None
+    torch.set_num_threads(2)
+    layers = []
+    linears = [layer for layer in model.layers if hasattr(layer, "W")]
+    for i, lin in enumerate(linears):
+        t = torch.nn.Linear(*lin.W.shape, dtype=getattr(torch, str(lin.W.dtype)))
+        with torch.no_grad():
+            t.weight.copy_(torch.from_numpy(lin.W.T.copy()))
+            t.bias.copy_(torch.from_numpy(lin.b.copy()))
+        layers.append(t)
+        if i < len(linears) - 1:
+            layers.append(torch.nn.ReLU() if activation == "relu" else torch.nn.Tanh())
+    net = torch.nn.Sequential(*layers)
+    opt = torch.optim.SGD(net.parameters(), lr=LR)
+    Xt, yt = torch.from_numpy(X), torch.from_numpy(labels)
+
+    def step():
+        opt.zero_grad()
+        torch.nn.functional.cross_entropy(net(Xt), yt).backward()
+        opt.step()
+
+    return step
+
+
+def median_time(step, repeats):
+    for _ in range(3):  # warm-up: caches, allocator
+        step()
+    times = []
+    for _ in range(repeats):
+        start = time.perf_counter()
+        step()
+        times.append(time.perf_counter() - start)
+    return float(np.median(times))
+
+
+def main():
+    print(f"{'config':<26} {'Sequential':>11} {'numpy':>11} {'torch':>11} {'Seq/numpy':>10} {'Seq/torch':>10}")
+    for name, widths, activation, batch, dtype in CONFIGS:
+        rng = np.random.default_rng(0)
+        X, labels = make_data(widths, batch, dtype, rng)
+        model, loss, opt = build_nnmath(widths, activation, dtype, rng)
+        params = numpy_weights(model)
+        repeats = 50 if widths[0] > 100 else 2000
+        t_seq = median_time(lambda: nnmath_step(model, loss, opt, X, labels), repeats)
+        t_np = median_time(lambda: numpy_step(params, activation, X, labels), repeats)
+        torch_step = torch_step_factory(model, activation, X, labels)
+        t_torch = median_time(torch_step, repeats) if torch_step else float("nan")
+        ratio_torch = f"{t_seq / t_torch:>10.2f}" if torch_step else f"{'n/a':>10}"
+        print(f"{name:<26} {t_seq * 1e3:>9.3f}ms {t_np * 1e3:>9.3f}ms "
+              f"{(f'{t_torch * 1e3:9.3f}ms' if torch_step else 'not installed'):>11} "
+              f"{t_seq / t_np:>10.2f} {ratio_torch}")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,412 @@
+r"""Element-wise activations and softmax: forward, backward, and the modules that use them.
+
+Each activation is a pair of functions, written once: ``f(Z)`` and
+``f_backward(dY, cache)`` with the cache being whatever the derivative is
+cheapest to compute from (the output for sigmoid, tanh and softmax; the input
+for the ReLU family). Chapter 6 derives every backward formula from a
+diagonal Jacobian (or, for softmax, a full one) and the registry
+(:mod:`nnmath.identities.activations`) proves them. The module classes below
+call these same functions.
+
+All functions keep the floating dtype of their input (float32 stays float32).
+"""
+
+import numbers
+
+import numpy as np
+
+from .module import Module, as_float_array, check_forward_called, check_shape
+
+__all__ = [
+    "sigmoid", "sigmoid_backward", "tanh", "tanh_backward", "relu", "relu_backward",
+    "leaky_relu", "leaky_relu_backward", "softmax", "softmax_backward",
+    "softmax_jacobian",
+    "Sigmoid", "Tanh", "ReLU", "LeakyReLU", "Identity", "Softmax",
+]
+
+
+# -- functions ---------------------------------------------------------------
+
+def sigmoid(Z):
+    r"""Logistic sigmoid, computed without overflow.
+
+    Parameters
+    ----------
+    Z : array_like, any shape
+
+    Returns
+    -------
+    Y : ndarray, shape of ``Z``
+
+    Notes
+    -----
+    .. math:: \sigma(z) = \frac{1}{1 + e^{-z}} = \frac{e^{z}}{1 + e^{z}}
+
+    Both forms are evaluated with ``e = exp(-|z|) ≤ 1``: the first for
+    ``z ≥ 0``, the second for ``z < 0``. No exponential of a large positive
+    number is ever taken, so ``σ(±1000)`` returns 1 and 0 without an overflow
+    warning (chapter 6).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> sigmoid(np.array([-1000.0, 0.0, 1000.0]))
+    array([0. , 0.5, 1. ])
+    """
+    Z = np.asarray(Z)
+    e = np.exp(-np.abs(Z))  # in (0, 1]: cannot overflow
+    return np.where(Z >= 0, 1 / (1 + e), e / (1 + e))
+
+
+def sigmoid_backward(dY, Y):
+    r"""Gradient through the sigmoid, from its output.
+
+    Parameters
+    ----------
+    dY : array, shape S
+        Upstream gradient ``∂L/∂Y``.
+    Y : array, shape S
+        The sigmoid's output ``σ(Z)``.
+
+    Returns
+    -------
+    dZ : array, shape S
+
+    Notes
+    -----
+    .. math:: \frac{\partial L}{\partial Z} = \delta \odot \sigma(Z) \odot (1 - \sigma(Z))
+
+    The Jacobian of an element-wise map is diagonal, so the vector-Jacobian
+    product is an element-wise product (chapter 6).
+    """
+    return dY * Y * (1 - Y)
+
+
+def tanh(Z):
+    """Hyperbolic tangent (NumPy's, which saturates to ±1 without warnings).
+
+    Parameters
+    ----------
+    Z : array_like, any shape
+
+    Returns
+    -------
+    Y : ndarray, shape of ``Z``
+    """
+    return np.tanh(Z)
+
+
+def tanh_backward(dY, Y):
+    r"""Gradient through tanh, from its output.
+
+    Parameters
+    ----------
+    dY : array, shape S
+    Y : array, shape S
+        The output ``tanh(Z)``.
+
+    Returns
+    -------
+    dZ : array, shape S
+
+    Notes
+    -----
+    .. math:: \frac{\partial L}{\partial Z} = \delta \odot (1 - \tanh^2 Z)
+
+    Derived in chapter 6.
+    """
+    return dY * (1 - Y ** 2)
+
+
+def relu(Z):
+    r"""Rectified linear unit ``max(z, 0)``.
+
+    Parameters
+    ----------
+    Z : array_like, any shape
+
+    Returns
+    -------
+    Y : ndarray, shape of ``Z``
+    """
+    return np.maximum(Z, 0)
+
+
+def relu_backward(dY, Z):
+    r"""Gradient through ReLU, from its input.
+
+    Parameters
+    ----------
+    dY : array, shape S
+    Z : array, shape S
+        The ReLU's input.
+
+    Returns
+    -------
+    dZ : array, shape S
+
+    Notes
+    -----
+    .. math:: \frac{\partial L}{\partial Z} = \delta \odot [Z > 0]
+
+    At ``z = 0`` ReLU has no derivative; we use 0 there, which is one of
+    its subgradients (chapter 6).
+    """
+    return np.where(Z > 0, dY, 0 * dY)
+
+
+def _check_slope(owner, slope):
+    if isinstance(slope, (bool, np.bool_)) or not isinstance(slope, numbers.Real):
+        raise TypeError(f"{owner}: slope must be a real number, got {slope!r}")
+    if not np.isfinite(slope) or slope < 0:
+        raise ValueError(f"{owner}: slope must be finite and non-negative, got {slope!r}")
+    return float(slope)
+
+
+def leaky_relu(Z, slope):
+    r"""Leaky ReLU: ``z`` for ``z > 0`` and ``slope · z`` otherwise.
+
+    Parameters
+    ----------
+    Z : array_like, any shape
+    slope : float
+        Slope for negative inputs (``≥ 0``; 0 gives ReLU).
+
+    Returns
+    -------
+    Y : ndarray, shape of ``Z``
+    """
+    Z = np.asarray(Z)
+    return np.where(Z > 0, Z, slope * Z)
+
+
+def leaky_relu_backward(dY, Z, slope):
+    r"""Gradient through leaky ReLU, from its input.
+
+    Parameters
+    ----------
+    dY : array, shape S
+    Z : array, shape S
+        The input of the activation.
+    slope : float
+
+    Returns
+    -------
+    dZ : array, shape S
+
+    Notes
+    -----
+    .. math:: \frac{\partial L}{\partial Z} = \delta \odot \bigl([Z > 0] + a\,[Z \le 0]\bigr)
+
+    with ``a`` the slope; at ``z = 0`` we take the left derivative ``a``
+    (chapter 6).
+    """
+    return np.where(Z > 0, dY, slope * dY)
+
+
+def softmax(Z):
+    r"""Softmax over the last axis, shifted by the row maximum so it cannot overflow.
+
+    Parameters
+    ----------
+    Z : array_like, shape (..., C)
+        Logits.
+
+    Returns
+    -------
+    P : ndarray, shape (..., C)
+        Non-negative, each row summing to 1.
+
+    Notes
+    -----
+    .. math:: \operatorname{softmax}(z)_k = \frac{e^{z_k - m}}{\sum_j e^{z_j - m}},
+              \quad m = \max_j z_j
+
+    Subtracting ``m`` changes nothing mathematically (it cancels between
+    numerator and denominator) but makes every exponent ``≤ 0``; the largest
+    term is exactly 1, so the denominator is at least 1 (chapter 8).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> softmax(np.array([1000.0, 1000.0]))
+    array([0.5, 0.5])
+    """
+    Z = np.asarray(Z)
+    E = np.exp(Z - np.max(Z, axis=-1, keepdims=True))
+    return E / np.sum(E, axis=-1, keepdims=True)
+
+
+def softmax_backward(dY, P):
+    r"""Gradient through softmax for any upstream gradient, from its output.
+
+    Parameters
+    ----------
+    dY : array, shape (..., C)
+        Upstream gradient ``∂L/∂P`` (any values, not only from cross-entropy).
+    P : array, shape (..., C)
+        The softmax output.
+
+    Returns
+    -------
+    dZ : array, shape (..., C)
+
+    Notes
+    -----
+    The Jacobian of one row is ``diag(p) − p pᵀ`` (:func:`softmax_jacobian`);
+    multiplying it by ``δ`` without building it gives
+
+    .. math:: \frac{\partial L}{\partial z} = p \odot \bigl(\delta - \langle \delta, p\rangle \mathbf{1}\bigr)
+
+    row by row (chapter 8).
+    """
+    return P * (dY - np.sum(dY * P, axis=-1, keepdims=True))
+
+
+def softmax_jacobian(p):
+    r"""Full Jacobian ``∂ softmax(z) / ∂z = diag(p) − p pᵀ`` of one row.
+
+    Parameters
+    ----------
+    p : array_like, shape (C,)
+        A softmax output (a probability vector).
+
+    Returns
+    -------
+    J : ndarray, shape (C, C)
+        ``J[i, j] = ∂p_i / ∂z_j``; symmetric, and each row sums to 0.
+
+    Notes
+    -----
+    Derived in chapter 8; :func:`softmax_backward` is ``δ`` times this matrix.
+    """
+    p = np.asarray(p)
+    if p.ndim != 1:
+        raise ValueError(f"softmax_jacobian: p must be a vector of shape (C,), got {p.shape}")
+    return np.diag(p) - np.outer(p, p)
+
+
+# -- modules -----------------------------------------------------------------
+
+class _Elementwise(Module):
+    """Shared checks for activations: numeric input, backward after forward, shapes."""
+
+    def _input(self, X):
+        return as_float_array(f"{type(self).__name__}.forward", X, "X")
+
+    def _upstream(self, dY, cached):
+        owner = f"{type(self).__name__}.backward"
+        check_forward_called(owner, cached)
+        dY = as_float_array(owner, dY, "dY")
+        check_shape(owner, "dY", dY, cached if isinstance(cached, tuple) else cached.shape)
+        return dY
+
+
+class Sigmoid(_Elementwise):
+    """Element-wise logistic sigmoid; caches its output (chapter 6)."""
+
+    def __init__(self):
+        self._Y = None
+
+    def forward(self, X):
+        self._Y = sigmoid(self._input(X))
+        return self._Y
+
+    def backward(self, dY):
+        # dZ = δ ⊙ σ(Z) ⊙ (1 − σ(Z))  (chapter 6)
+        return sigmoid_backward(self._upstream(dY, self._Y), self._Y)
+
+
+class Tanh(_Elementwise):
+    """Element-wise tanh; caches its output (chapter 6)."""
+
+    def __init__(self):
+        self._Y = None
+
+    def forward(self, X):
+        self._Y = tanh(self._input(X))
+        return self._Y
+
+    def backward(self, dY):
+        # dZ = δ ⊙ (1 − tanh²Z)  (chapter 6)
+        return tanh_backward(self._upstream(dY, self._Y), self._Y)
+
+
+class ReLU(_Elementwise):
+    """Element-wise ``max(x, 0)``; caches its input (chapter 6)."""
+
+    def __init__(self):
+        self._X = None
+
+    def forward(self, X):
+        self._X = self._input(X)
+        return relu(self._X)
+
+    def backward(self, dY):
+        # dZ = δ ⊙ [Z > 0]  (chapter 6)
+        return relu_backward(self._upstream(dY, self._X), self._X)
+
+
+class LeakyReLU(_Elementwise):
+    """Element-wise leaky ReLU with a fixed non-negative ``slope``; caches its input.
+
+    Parameters
+    ----------
+    slope : float, optional
+        Slope for negative inputs, finite and ``≥ 0`` (default 0.01).
+    """
+
+    def __init__(self, slope=0.01):
+        self.slope = _check_slope("LeakyReLU", slope)
+        self._X = None
+
+    def forward(self, X):
+        self._X = self._input(X)
+        return leaky_relu(self._X, self.slope)
+
+    def backward(self, dY):
+        # dZ = δ ⊙ ([Z > 0] + slope·[Z ≤ 0])  (chapter 6)
+        return leaky_relu_backward(self._upstream(dY, self._X), self._X, self.slope)
+
+    def __repr__(self):
+        return f"LeakyReLU(slope={self.slope})"
+
+
+class Identity(_Elementwise):
+    """The identity map; backward passes the upstream gradient through unchanged.
+
+    Only the input's shape is cached, to check ``dY`` against it.
+    """
+
+    def __init__(self):
+        self._shape = None
+
+    def forward(self, X):
+        X = self._input(X)
+        self._shape = X.shape  # only for checking dY
+        return X
+
+    def backward(self, dY):
+        return self._upstream(dY, self._shape)
+
+
+class Softmax(_Elementwise):
+    """Softmax over the last axis; caches its output (chapter 8).
+
+    For classification, prefer :class:`nnmath.SoftmaxCrossEntropy` on the
+    logits: it fuses the two and never forms ``log`` of a tiny probability.
+    """
+
+    def __init__(self):
+        self._P = None
+
+    def forward(self, X):
+        X = self._input(X)
+        if X.ndim < 1 or X.shape[-1] == 0:
+            raise ValueError(f"Softmax.forward: X needs a non-empty last axis, got shape {X.shape}")
+        self._P = softmax(X)
+        return self._P
+
+    def backward(self, dY):
+        # dZ = P ⊙ (δ − Σ_k δ_k P_k)  (chapter 8)
+        return softmax_backward(self._upstream(dY, self._P), self._P)

@@ -1,0 +1,63 @@
+"""Registry entries for the first-derivative results of chapter 3.
+
+The quadratic form has a scalar output, so its upstream gradient ``δ`` has
+shape ``()`` and the compact formula is ``δ`` times the gradient. Every entry
+also gives its forward with :class:`nnmath.autodiff.Tensor` operations, so the
+reverse-mode engine checks it as a third route.
+"""
+
+from .. import calculus as calc
+from .core import Identity, register
+
+DERIVATIVES = "derivations/03_derivatives"
+
+
+def _sample_linear_map(rng, C=3, D=4):
+    return {"W": rng.standard_normal((C, D)), "x": rng.standard_normal(D)}
+
+
+def _sample_quadratic(rng, D=4):
+    return {"A": rng.standard_normal((D, D)), "x": rng.standard_normal(D)}
+
+
+register(Identity(
+    name="linear_map_grad_x",
+    title="Linear map: gradient with respect to its input",
+    chapter=DERIVATIVES,
+    latex=r"\vb{y} = W \vb{x} \;\Rightarrow\; \frac{\partial L}{\partial \vb{x}} = W^{\top} \vb{\delta}",
+    shapes={"W": "(C, D)", "x": "(D,)", "delta": "(C,)", "dL/dx": "(D,)"},
+    forward=lambda W, x: W @ x,
+    wrt="x",
+    compact=lambda delta, out, W, x: calc.linear_map_grad_x(W, delta),
+    sample=_sample_linear_map,
+    symbolic_sizes=({"W": (2, 3), "x": (3,)}, {"W": (3, 2), "x": (2,)}),
+    tensor_forward=lambda W, x: W @ x,
+))
+
+register(Identity(
+    name="quadratic_form_grad",
+    title="Quadratic form: gradient with respect to the vector",
+    chapter=DERIVATIVES,
+    latex=r"f = \vb{x}^{\top} A \vb{x} \;\Rightarrow\; \frac{\partial f}{\partial \vb{x}} = (A + A^{\top})\, \vb{x}",
+    shapes={"A": "(D, D)", "x": "(D,)", "delta": "()", "dL/dx": "(D,)"},
+    forward=calc.quadratic_form,
+    wrt="x",
+    compact=lambda delta, out, A, x: delta * calc.quadratic_form_grad(A, x),
+    sample=_sample_quadratic,
+    symbolic_sizes=({"A": (2, 2), "x": (2,)}, {"A": (3, 3), "x": (3,)}),
+    tensor_forward=lambda A, x: x @ A @ x,
+))
+
+register(Identity(
+    name="quadratic_form_grad_A",
+    title="Quadratic form: gradient with respect to the matrix",
+    chapter=DERIVATIVES,
+    latex=r"f = \vb{x}^{\top} A \vb{x} \;\Rightarrow\; \frac{\partial f}{\partial A} = \vb{x}\, \vb{x}^{\top}",
+    shapes={"A": "(D, D)", "x": "(D,)", "delta": "()", "dL/dA": "(D, D)"},
+    forward=calc.quadratic_form,
+    wrt="A",
+    compact=lambda delta, out, A, x: delta * calc.quadratic_form_grad_A(A, x),
+    sample=_sample_quadratic,
+    symbolic_sizes=({"A": (2, 2), "x": (2,)}, {"A": (3, 3), "x": (3,)}),
+    tensor_forward=lambda A, x: x @ A @ x,
+))

@@ -1,0 +1,192 @@
+r"""The fully connected layer ``Y = X W + b`` and the gradient formulas it runs.
+
+The weight and input gradients come from :mod:`nnmath.matmul` (chapters 4
+and 5); the bias gradient :func:`bias_grad` and the single-sample
+column-convention example :func:`column_layer_backward` are derived in
+chapter 7 and registered in :mod:`nnmath.identities.layers`.
+"""
+
+import numbers
+
+import numpy as np
+
+from .activations import tanh
+from .matmul import column_matvec_grad_W, matmul_forward, matmul_grad_W, matmul_grad_X
+from .module import Module, as_float_array, check_forward_called
+
+__all__ = ["Linear", "bias_grad", "column_layer_forward", "column_layer_backward"]
+
+
+def bias_grad(dY):
+    r"""Gradient of a loss with respect to the bias broadcast over a batch.
+
+    Parameters
+    ----------
+    dY : array, shape (N, C)
+        Upstream gradient ``δ = ∂L/∂Y`` of ``Y = X W + b``.
+
+    Returns
+    -------
+    db : array, shape (C,)
+
+    Notes
+    -----
+    Broadcasting copies ``b`` into every row, ``Y_{nc} = (XW)_{nc} + b_c``, so
+    ``∂Y_{nc}/∂b_k = [c = k]`` for every ``n`` and the chain rule adds the rows:
+
+    .. math:: \frac{\partial L}{\partial b} = \sum_{n} \delta_{n,:} = \mathbf{1}^\top \delta
+
+    Derived in chapter 7.
+    """
+    return np.sum(dY, axis=0)
+
+
+def column_layer_forward(W, x, b, activation=tanh):
+    r"""One layer in the column convention: ``a = f(W x + b)``.
+
+    Parameters
+    ----------
+    W : array, shape (C, D)
+    x : array, shape (D,)
+    b : array, shape (C,)
+    activation : callable, optional
+        Element-wise ``f`` (default :func:`nnmath.activations.tanh`).
+
+    Returns
+    -------
+    a : array, shape (C,)
+    """
+    return activation(W @ x + b)
+
+
+def column_layer_backward(delta, W, x):
+    r"""Gradients of ``s`` through ``z = W x + b`` given ``δ = ∂s/∂z`` (column convention).
+
+    Parameters
+    ----------
+    delta : array, shape (C,)
+        ``δ = ∂s/∂z``; for ``s = uᵀ f(z)`` it is ``u ⊙ f'(z)``, e.g.
+        ``tanh_backward(u, a)``.
+    W : array, shape (C, D)
+    x : array, shape (D,)
+
+    Returns
+    -------
+    dW : array, shape (C, D)
+        ``δ xᵀ`` (:func:`nnmath.matmul.column_matvec_grad_W`).
+    db : array, shape (C,)
+        ``δ``.
+    dx : array, shape (D,)
+        ``Wᵀ δ``.
+
+    Notes
+    -----
+    .. math:: \frac{\partial s}{\partial W} = \delta x^\top,\quad
+              \frac{\partial s}{\partial b} = \delta,\quad
+              \frac{\partial s}{\partial x} = W^\top \delta
+
+    Derived in chapter 7 for ``s = uᵀ f(W x + b)``; the row-major
+    :class:`Linear` runs the same three results for a batch.
+    """
+    return column_matvec_grad_W(delta, x), delta, W.T @ delta
+
+
+def _check_count(name, value):
+    if isinstance(value, (bool, np.bool_)) or not isinstance(value, numbers.Integral):
+        raise TypeError(f"Linear: {name} must be an integer, got {value!r}")
+    if value < 1:
+        raise ValueError(f"Linear: {name} must be positive, got {value}")
+    return int(value)
+
+
+class Linear(Module):
+    r"""Fully connected layer ``Y = X W + b`` on a batch of rows.
+
+    Parameters
+    ----------
+    in_features : int
+        ``D``, the number of input features.
+    out_features : int
+        ``C``, the number of outputs.
+    rng : numpy.random.Generator, optional
+        Source of the initial weights; ``None`` uses a fresh unseeded
+        generator (pass one for reproducible results).
+    dtype : floating dtype, optional
+        dtype of ``W`` and ``b`` (default float64; float32 stays float32).
+
+    Attributes
+    ----------
+    W : ndarray, shape (D, C)
+        Initialised as ``rng.standard_normal((D, C)) * sqrt(1 / D)``: each
+        output then has variance about ``Σ_j x_j² / D``, the mean square of
+        the input (LeCun scaling), so activations keep their scale with width.
+    b : ndarray, shape (C,)
+        Initialised to zeros.
+    dW, db : ndarray or None
+        Gradients from the last :meth:`backward`.
+
+    Notes
+    -----
+    ``backward`` applies ``∂L/∂W = Xᵀδ``, ``∂L/∂X = δWᵀ`` (chapter 5) and
+    ``∂L/∂b = 1ᵀδ`` (chapter 7).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> layer = Linear(3, 2, rng=np.random.default_rng(0))
+    >>> layer.forward(np.ones((4, 3))).shape
+    (4, 2)
+    """
+
+    def __init__(self, in_features, out_features, *, rng=None, dtype=np.float64):
+        self.in_features = _check_count("in_features", in_features)
+        self.out_features = _check_count("out_features", out_features)
+        try:
+            dtype = np.dtype(dtype)
+        except TypeError:
+            raise TypeError(f"Linear: dtype must be a floating dtype, got {dtype!r}") from None
+        if dtype.kind != "f":
+            raise TypeError(f"Linear: dtype must be a floating dtype, got {dtype}")
+        if rng is None:
+            rng = np.random.default_rng()
+        elif not isinstance(rng, np.random.Generator):
+            raise TypeError(
+                f"Linear: rng must be a numpy.random.Generator or None, got {type(rng).__name__}"
+            )
+        D, C = self.in_features, self.out_features
+        self.W = (rng.standard_normal((D, C)) * np.sqrt(1.0 / D)).astype(dtype)
+        self.b = np.zeros(C, dtype=dtype)
+        self.dW = None
+        self.db = None
+        self._X = None
+
+    def forward(self, X):
+        """Return ``X W + b`` for ``X`` of shape (N, in_features); cache ``X``."""
+        X = as_float_array("Linear.forward", X, "X")
+        if X.ndim != 2 or X.shape[1] != self.in_features:
+            raise ValueError(
+                f"Linear.forward: X has shape {X.shape}, expected (N, {self.in_features})"
+                f" for Linear({self.in_features}, {self.out_features})"
+            )
+        self._X = X
+        return matmul_forward(X, self.W) + self.b
+
+    def backward(self, dY):
+        """Store ``dW = Xᵀ dY`` and ``db = Σ_n dY_n``; return ``dX = dY Wᵀ``."""
+        check_forward_called("Linear.backward", self._X)
+        dY = as_float_array("Linear.backward", dY, "dY")
+        expected = (self._X.shape[0], self.out_features)
+        if dY.shape != expected:
+            raise ValueError(
+                f"Linear.backward: dY has shape {dY.shape}, expected {expected}"
+                f" (batch of the last forward, out_features)"
+            )
+        self.dW = matmul_grad_W(self._X, dY)   # Xᵀδ, chapter 5
+        self.db = bias_grad(dY)                # 1ᵀδ, chapter 7
+        return matmul_grad_X(dY, self.W)       # δWᵀ, chapter 5
+
+    def parameters(self):
+        return [("W", self.W, self.dW), ("b", self.b, self.db)]
+
+    def __repr__(self):
+        return f"Linear({self.in_features}, {self.out_features}, dtype={self.W.dtype})"

@@ -1,0 +1,97 @@
+"""The base class of every layer, activation and loss, and the input checks they share.
+
+A :class:`Module` has a ``forward`` that caches what its ``backward`` needs, and
+a ``backward`` that turns the upstream gradient ``δ = ∂L/∂out`` into
+``∂L/∂in`` (chapter 9 chains them into backpropagation). Modules with
+parameters also store the gradients of the parameters and list them in
+:meth:`Module.parameters`; optimisers update the parameter arrays in place.
+"""
+
+import numpy as np
+
+__all__ = ["Module", "as_float_array", "check_shape", "check_forward_called"]
+
+
+class Module:
+    """Base class: ``forward``, ``backward`` and ``parameters``.
+
+    Subclasses override :meth:`forward` and :meth:`backward`; a module with
+    parameters also overrides :meth:`parameters`. Calling a module calls its
+    ``forward``.
+    """
+
+    def forward(self, *inputs):
+        """Compute the output and cache what :meth:`backward` needs."""
+        raise NotImplementedError(f"{type(self).__name__}.forward is not implemented")
+
+    def backward(self, dY):
+        """Return ``∂L/∂input`` given ``dY = ∂L/∂output``; store parameter gradients."""
+        raise NotImplementedError(f"{type(self).__name__}.backward is not implemented")
+
+    def parameters(self):
+        """List of ``(name, param_array, grad_array)`` tuples.
+
+        Empty for a module without parameters. ``grad_array`` is None until
+        :meth:`backward` has run. Optimisers update ``param_array`` in place,
+        so the list is rebuilt on every call and always shows current arrays.
+        """
+        return []
+
+    def __call__(self, *inputs, **kwargs):
+        return self.forward(*inputs, **kwargs)
+
+    def __repr__(self):
+        return f"{type(self).__name__}()"
+
+
+def as_float_array(owner, value, what="input"):
+    """Return ``value`` as a floating-point ndarray, or raise naming ``owner``.
+
+    Floating arrays keep their dtype (float32 stays float32); integer and
+    boolean arrays become float64.
+
+    Parameters
+    ----------
+    owner : str
+        Name used in error messages, e.g. ``"Linear.forward"``.
+    value : array_like
+    what : str, optional
+        What the value is, e.g. ``"X"`` or ``"dY"``.
+
+    Returns
+    -------
+    ndarray of a floating dtype
+
+    Raises
+    ------
+    TypeError
+        If ``value`` is not a real numeric array (strings, objects, complex,
+        ragged lists).
+    """
+    try:
+        arr = np.asarray(value)
+    except (ValueError, TypeError) as err:  # ragged nested lists
+        raise TypeError(f"{owner}: {what} is not a numeric array ({err})") from None
+    kind = arr.dtype.kind
+    if kind == "f":
+        return arr
+    if kind in "iub":
+        return arr.astype(np.float64)
+    raise TypeError(
+        f"{owner}: {what} must be a real numeric array, got dtype {arr.dtype}"
+        f" (of type {type(value).__name__})"
+    )
+
+
+def check_shape(owner, what, arr, expected):
+    """Raise ``ValueError`` naming ``owner`` unless ``arr.shape == expected``."""
+    if arr.shape != tuple(expected):
+        raise ValueError(
+            f"{owner}: {what} has shape {arr.shape}, expected {tuple(expected)}"
+        )
+
+
+def check_forward_called(owner, cached):
+    """Raise ``ValueError`` if ``backward`` runs before ``forward`` (nothing cached)."""
+    if cached is None:
+        raise ValueError(f"{owner}: backward called before forward (nothing cached)")

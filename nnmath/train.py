@@ -1,0 +1,153 @@
+r"""Mini-batch training: shuffle, forward, loss, backward, SGD step, repeat.
+
+:func:`fit` is the loop every training chapter runs; it validates its inputs
+and stops with a clear error (naming the epoch and step) as soon as the loss
+stops being a finite number, instead of training on NaNs.
+"""
+
+import math
+import numbers
+
+import numpy as np
+from tqdm import trange
+
+from .losses import SoftmaxCrossEntropy
+from .optim import SGD, check_learning_rate
+
+__all__ = ["fit", "accuracy"]
+
+
+def accuracy(logits, labels):
+    """Fraction of rows whose largest logit is at the true class.
+
+    Parameters
+    ----------
+    logits : array, shape (N, C)
+    labels : array, shape (N,) of int, or one-hot (N, C)
+
+    Returns
+    -------
+    float
+        In ``[0, 1]``.
+    """
+    logits, labels = np.asarray(logits), np.asarray(labels)
+    if logits.ndim != 2 or logits.shape[0] == 0:
+        raise ValueError(f"accuracy: logits must have shape (N, C) with N ≥ 1, got {logits.shape}")
+    if labels.ndim == 2:
+        labels = np.argmax(labels, axis=1)
+    if labels.shape != (logits.shape[0],):
+        raise ValueError(f"accuracy: labels of shape {labels.shape} do not match logits "
+                         f"of shape {logits.shape}")
+    return float(np.mean(np.argmax(logits, axis=1) == labels))
+
+
+def _check_count(name, value):
+    if isinstance(value, (bool, np.bool_)) or not isinstance(value, numbers.Integral):
+        raise TypeError(f"fit: {name} must be an integer, got {value!r}")
+    if value < 1:
+        raise ValueError(f"fit: {name} must be ≥ 1, got {value}")
+    return int(value)
+
+
+def _check_data(X, T):
+    X, T = np.asarray(X), np.asarray(T)
+    if X.ndim < 1 or X.shape[0] == 0:
+        raise ValueError(f"fit: X must hold at least one sample, got shape {X.shape}")
+    if X.dtype.kind not in "fiu" or T.dtype.kind not in "fiub":
+        raise TypeError(f"fit: X and T must be numeric, got dtypes {X.dtype} and {T.dtype}")
+    if T.ndim < 1 or T.shape[0] != X.shape[0]:
+        raise ValueError(f"fit: X and T must have the same number of samples, got "
+                         f"X {X.shape} and T {T.shape}")
+    for name, A in (("X", X), ("T", T)):
+        if A.dtype.kind == "f" and not np.all(np.isfinite(A)):
+            bad = int(np.count_nonzero(~np.isfinite(A)))
+            raise ValueError(f"fit: {name} contains {bad} NaN or infinite value(s)")
+    return X, T
+
+
+def fit(model, loss, X, T, *, epochs, batch_size, lr, rng, progress=True):
+    r"""Train ``model`` by mini-batch SGD and return the per-epoch history.
+
+    Parameters
+    ----------
+    model : Module
+        E.g. a :class:`nnmath.Sequential`; updated in place.
+    loss : Module
+        :class:`nnmath.losses.MSE` or :class:`nnmath.losses.SoftmaxCrossEntropy`
+        (``forward(Y, T) -> float``, ``backward() -> ∂L/∂Y``).
+    X : array, shape (N, D)
+    T : array, shape (N, C) of targets, or (N,) int labels for classification
+    epochs : int ≥ 1
+    batch_size : int ≥ 1
+        The last batch of an epoch may be smaller.
+    lr : float > 0
+    rng : numpy.random.Generator
+        Shuffles the samples at the start of every epoch; the same generator
+        state gives the same history.
+    progress : bool, optional
+        Show a tqdm progress bar over epochs (notebooks pass False).
+
+    Returns
+    -------
+    history : dict
+        ``{"loss": [...]}``: per epoch, the mean over all samples of the
+        loss of their batch (computed before that batch's update). With
+        :class:`~nnmath.losses.SoftmaxCrossEntropy` also ``"accuracy"``: the
+        fraction of samples whose batch logits picked the right class.
+
+    Raises
+    ------
+    TypeError, ValueError
+        For bad arguments (naming ``fit`` and the problem).
+    FloatingPointError
+        When the loss or a parameter stops being finite (naming the epoch
+        and step; usually the learning rate is too large).
+
+    Notes
+    -----
+    Each step computes ``∂L/∂W`` for the batch by backpropagation (chapter 9;
+    the batch form is chapter 11) and applies :class:`~nnmath.optim.SGD`.
+    """
+    epochs = _check_count("epochs", epochs)
+    batch_size = _check_count("batch_size", batch_size)
+    lr = check_learning_rate("fit", lr)
+    if not isinstance(rng, np.random.Generator):
+        raise TypeError(f"fit: rng must be a numpy.random.Generator, got {type(rng).__name__}")
+    for obj, role in ((model, "model"), (loss, "loss")):
+        if not callable(getattr(obj, "forward", None)) or not callable(getattr(obj, "backward", None)):
+            raise TypeError(f"fit: {role} must have forward and backward methods, "
+                            f"got {type(obj).__name__}")
+    X, T = _check_data(X, T)
+    classify = isinstance(loss, SoftmaxCrossEntropy)
+    optimizer = SGD(model, lr)
+    N = X.shape[0]
+    history = {"loss": []}
+    if classify:
+        history["accuracy"] = []
+    for epoch in trange(1, epochs + 1, desc="fit", unit="epoch", disable=not progress):
+        order = rng.permutation(N)
+        total_loss, correct = 0.0, 0.0
+        for step, start in enumerate(range(0, N, batch_size), start=1):
+            batch = order[start:start + batch_size]
+            # Overflow is reported below, with the epoch and step, not as a warning.
+            with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
+                Y = model.forward(X[batch])
+                value = loss.forward(Y, T[batch])
+                if not math.isfinite(value):
+                    raise FloatingPointError(
+                        f"fit: the loss became {value} at epoch {epoch}, step {step} "
+                        f"(lr={lr}); try a smaller learning rate")
+                model.backward(loss.backward())
+                optimizer.step()
+            total_loss += value * len(batch)
+            if classify:
+                correct += accuracy(Y, T[batch]) * len(batch)
+        for name, param, _ in model.parameters():
+            if not np.all(np.isfinite(param)):
+                raise FloatingPointError(
+                    f"fit: parameter {name!r} stopped being finite at epoch {epoch} "
+                    f"(last step {step}, lr={lr}); try a smaller learning rate")
+        history["loss"].append(total_loss / N)
+        if classify:
+            history["accuracy"].append(correct / N)
+    return history

@@ -1,0 +1,200 @@
+"""Run every registered identity through its three verification routes and tabulate.
+
+This is the logic of ``python -m nnmath verify``: for each entry of
+:data:`nnmath.identities.REGISTRY` it runs the SymPy proof
+(:meth:`~nnmath.identities.Identity.prove`), the finite-difference check
+(:meth:`~nnmath.identities.Identity.check_numeric`) and the autodiff check
+(:meth:`~nnmath.identities.Identity.check_autodiff`), and prints one row per
+identity. A route that raises counts as a failure, with the error in the row.
+"""
+
+import argparse
+import sys
+import time
+from dataclasses import dataclass
+
+import numpy as np
+
+from .identities import REGISTRY
+
+__all__ = ["RouteResult", "VerifyRow", "select", "verify_identity", "run", "format_table",
+           "main"]
+
+
+@dataclass
+class RouteResult:
+    """Outcome of one route: ``status`` is ``"ok"``, ``"FAIL"``, ``"error"`` or ``"n/a"``."""
+
+    status: str
+    detail: str = ""
+
+    @property
+    def failed(self):
+        return self.status in ("FAIL", "error")
+
+    def __str__(self):
+        return f"{self.status} {self.detail}".strip()
+
+
+@dataclass
+class VerifyRow:
+    """One identity's results on the three routes and the time they took (seconds)."""
+
+    name: str
+    chapter: str
+    sympy: RouteResult
+    numeric: RouteResult
+    autodiff: RouteResult
+    seconds: float
+
+    @property
+    def failed(self):
+        return any(r.failed for r in (self.sympy, self.numeric, self.autodiff))
+
+
+def _error(err):
+    return RouteResult("error", f"{type(err).__name__}: {err}"[:60])
+
+
+def _run_proof(identity):
+    try:
+        proofs = identity.prove()
+    except Exception as err:  # a crashing route is a failing route, reported in the table
+        return _error(err)
+    if not proofs:
+        return RouteResult("FAIL", "no proof")
+    failed = sum(not p.holds for p in proofs)
+    if failed:
+        return RouteResult("FAIL", f"{failed}/{len(proofs)} proofs")
+    return RouteResult("ok", f"{len(proofs)} proof" + ("s" if len(proofs) > 1 else ""))
+
+
+def _run_check(method, rng):
+    try:
+        result = method(rng)
+    except Exception as err:
+        return _error(err)
+    if result is None:
+        return RouteResult("n/a")
+    return RouteResult("ok" if result.passed else "FAIL", f"{result.max_rel_error:.1e}")
+
+
+def select(patterns=None, registry=None):
+    """Names of the registry entries matching any pattern.
+
+    A pattern equal to a name selects that identity only; any other pattern
+    selects every identity whose name contains it.
+
+    Parameters
+    ----------
+    patterns : sequence of str, optional
+        Each may be a comma-separated list. None or empty selects everything.
+    registry : dict, optional
+        Defaults to :data:`nnmath.identities.REGISTRY`.
+
+    Returns
+    -------
+    names : list of str, in registry order
+
+    Raises
+    ------
+    ValueError
+        If a pattern matches no identity.
+    """
+    registry = REGISTRY if registry is None else registry
+    wanted = [p.strip() for item in (patterns or []) for p in item.split(",") if p.strip()]
+    if not wanted:
+        return list(registry)
+    chosen = set()
+    for p in wanted:
+        # an exact name selects only itself; anything else is a substring
+        matches = [p] if p in registry else [name for name in registry if p in name]
+        if not matches:
+            raise ValueError(f"verify: no identity matches {p!r}; known: {', '.join(registry)}")
+        chosen.update(matches)
+    return [name for name in registry if name in chosen]
+
+
+def verify_identity(identity, seed=0):
+    """Run the three routes on one identity and return a :class:`VerifyRow`.
+
+    The numeric and autodiff routes each get a fresh ``default_rng(seed)``,
+    so a row does not depend on which other identities were run.
+    """
+    start = time.perf_counter()
+    sympy = _run_proof(identity)
+    numeric = _run_check(identity.check_numeric, np.random.default_rng(seed))
+    autodiff = _run_check(identity.check_autodiff, np.random.default_rng(seed))
+    return VerifyRow(identity.name, identity.chapter, sympy, numeric, autodiff,
+                     time.perf_counter() - start)
+
+
+def run(names=None, *, seed=0, progress=False, registry=None):
+    """Verify the named identities (default: all); return the rows in registry order."""
+    registry = REGISTRY if registry is None else registry
+    names = list(registry) if names is None else list(names)
+    if progress:
+        from tqdm.auto import tqdm
+        names_iter = tqdm(names, desc="verify", unit="identity", file=sys.stderr)
+    else:
+        names_iter = names
+    return [verify_identity(registry[name], seed) for name in names_iter]
+
+
+def format_table(rows):
+    """Render rows as a plain-text table (one line per identity) and a verdict line."""
+    header = ("identity", "chapter", "sympy", "finite diff.", "autodiff", "time")
+    cells = [(r.name, r.chapter.rsplit("/", 1)[-1], str(r.sympy), str(r.numeric),
+              str(r.autodiff), f"{r.seconds:.2f} s") for r in rows]
+    widths = [max(len(h), *(len(c[i]) for c in cells)) if cells else len(h)
+              for i, h in enumerate(header)]
+    line = "  ".join(f"{h:<{w}}" for h, w in zip(header, widths)).rstrip()
+    lines = [line, "  ".join("-" * w for w in widths)]
+    lines += ["  ".join(f"{c:<{w}}" for c, w in zip(cell, widths)).rstrip() for cell in cells]
+    failed = [r.name for r in rows if r.failed]
+    if failed:
+        lines.append(f"FAILED: {len(failed)} of {len(rows)} identities: {', '.join(failed)}")
+    else:
+        lines.append(f"all {len(rows)} identities verified")
+    return "\n".join(lines)
+
+
+def _parser():
+    parser = argparse.ArgumentParser(prog="python -m nnmath",
+                                     description="Tools of the nnmath package.")
+    sub = parser.add_subparsers(dest="command", required=True)
+    verify = sub.add_parser(
+        "verify", help="check every registered identity by SymPy, finite differences "
+                       "and autodiff",
+        description="Run every identity of the registry through its three verification "
+                    "routes and print a table; exit status 1 if any fails.")
+    verify.add_argument("--only", action="append", metavar="NAME",
+                        help="verify only the identity NAME, or those whose name contains NAME "
+                             "(repeatable, or a comma-separated list)")
+    verify.add_argument("--progress", action="store_true",
+                        help="show a progress bar on stderr")
+    verify.add_argument("--seed", type=int, default=0,
+                        help="seed of the random inputs of the numeric routes (default 0)")
+    verify.add_argument("--list", action="store_true",
+                        help="list the identities that would run, and exit")
+    return parser
+
+
+def main(argv=None):
+    """Entry point of ``python -m nnmath``; returns the exit status.
+
+    0 when every selected identity passes every route it supports, 1 when
+    one fails (the failing names are printed), 2 for a usage error.
+    """
+    args = _parser().parse_args(argv)
+    try:
+        names = select(args.only)
+    except ValueError as err:
+        print(err, file=sys.stderr)
+        return 2
+    if args.list:
+        print("\n".join(names))
+        return 0
+    rows = run(names, seed=args.seed, progress=args.progress)
+    print(format_table(rows))
+    return 1 if any(r.failed for r in rows) else 0

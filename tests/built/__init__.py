@@ -1,0 +1,1 @@
+"""Tests of the built book (run after `jupyter-book build`; see conftest.py)."""
