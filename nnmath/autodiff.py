@@ -17,8 +17,8 @@ The engine is the third, independent route that checks every identity of the
 book: it never calls the compact formulas of the layers, it only chains the
 local rules below (chapter 14).
 
-Example
--------
+Examples
+--------
 >>> import numpy as np
 >>> from nnmath.autodiff import Tensor
 >>> a = Tensor(np.array([1.0, 2.0, 3.0]))
@@ -65,6 +65,8 @@ def unbroadcast(grad, shape):
     >>> unbroadcast(np.ones((4, 3)), (3,))
     array([4., 4., 4.])
     """
+    if getattr(grad, "shape", None) == shape:  # nothing was broadcast (the common case)
+        return grad
     grad = np.asarray(grad)
     shape = tuple(shape)
     if grad.shape == shape:
@@ -163,6 +165,7 @@ class Tensor:
 
     # NumPy defers to Tensor's reflected operators: ndarray + Tensor -> Tensor.__radd__.
     __array_ufunc__ = None
+    __slots__ = ("data", "requires_grad", "name", "op", "_grad", "_parents", "_backward")
 
     def __init__(self, data, *, requires_grad=True, name=None):
         if isinstance(data, Tensor):
@@ -184,7 +187,7 @@ class Tensor:
         """A result of ``op`` on ``parents`` with the local rule ``backward``."""
         out = cls.__new__(cls)
         out.data = data if data.dtype == np.float64 else data.astype(np.float64)
-        out.requires_grad = parents[0].requires_grad or parents[-1].requires_grad
+        out.requires_grad = parents[0].requires_grad or parents[-1].requires_grad  # 1-2 operands
         out.name = None
         out.op = op
         out._grad = None
@@ -255,7 +258,7 @@ class Tensor:
         a, b = self, other
         out = a.data ** b.data
 
-        def backward(g):  # ∂a^b/∂a = b a^(b−1);  ∂a^b/∂b = a^b ln a (each only if needed)
+        def backward(g):  # ∂a^b/∂a = b a^(b−1); ∂a^b/∂b = a^b ln a (each only if needed)
             ga = g * b.data * a.data ** (b.data - 1.0) if a.requires_grad else None
             gb = g * out * np.log(a.data) if b.requires_grad else None
             return (None if ga is None else unbroadcast(ga, a.shape),
@@ -307,12 +310,12 @@ class Tensor:
         axes = _normalize_axes(axis, self.ndim, "sum")
         shape = self.shape
 
-        def backward(g):  # every summand receives g: broadcast it back over the summed axes
+        def backward(g):  # every summand receives g: copy it back over the summed axes
             if not keepdims and g.ndim:  # a 0-d g (a full sum) broadcasts as it is
                 g = np.expand_dims(g, axes)
-            return (np.broadcast_to(g, shape),)
-        return Tensor._make(np.sum(self.data, axis=axes, keepdims=keepdims), (self,), "sum",
-                            backward)
+            return (np.full(shape, g),)
+        out = self.data.sum(axis=None if axis is None else axes, keepdims=keepdims)
+        return Tensor._make(np.asarray(out), (self,), "sum", backward)
 
     def exp(self):
         """Elementwise ``e^x``."""

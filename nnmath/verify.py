@@ -134,7 +134,7 @@ def run(names=None, *, seed=0, progress=False, registry=None):
     registry = REGISTRY if registry is None else registry
     names = list(registry) if names is None else list(names)
     if progress:
-        from tqdm.auto import tqdm
+        from tqdm import tqdm  # not tqdm.auto: it warns on stderr without ipywidgets
         names_iter = tqdm(names, desc="verify", unit="identity", file=sys.stderr)
     else:
         names_iter = names

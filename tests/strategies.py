@@ -79,6 +79,15 @@ def logits_and_labels(draw, max_abs=5.0, large=False):
     return Z, labels
 
 
+@st.composite
+def broadcast_pairs(draw, max_abs=3.0):
+    """``(A, B)`` where ``B``'s shape broadcasts to ``A``'s: leading axes dropped, others 1."""
+    shape = draw(shapes(min_dims=1, max_dims=3))
+    drop = draw(st.integers(0, len(shape)))
+    kept = tuple(1 if draw(st.booleans()) else n for n in shape[drop:])
+    return draw(float_arrays(shape, max_abs)), draw(float_arrays(kept, max_abs))
+
+
 # -- the table of module cases -------------------------------------------------
 
 @dataclass

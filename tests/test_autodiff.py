@@ -9,6 +9,8 @@ passes of the layers.
 
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 import nnmath as nm
 from nnmath import autodiff as ad
@@ -16,6 +18,7 @@ from nnmath.autodiff import Tensor, unbroadcast
 from nnmath.graphdraw import draw_graph, graph_layout
 from nnmath.identities import REGISTRY
 from nnmath.jacobian import numeric_gradient, numeric_jacobian
+from strategies import broadcast_pairs
 
 # Central differences with h = 1e-6 on O(1) values: truncation ~1e-12, round-off ~1e-10.
 RTOL, ATOL = 1e-6, 1e-8
@@ -160,6 +163,20 @@ def test_bias_gradient_is_the_column_sum_of_delta():
     (X @ W + b).backward(delta)
     np.testing.assert_allclose(b.grad, delta.sum(axis=0), rtol=1e-14)   # 1ᵀδ, closed form
     np.testing.assert_allclose(W.grad, X.data.T @ delta, rtol=1e-14)   # Xᵀδ, closed form
+
+
+@settings(max_examples=40, deadline=None)
+@given(pair=broadcast_pairs(), op=st.sampled_from(["+", "*", "-"]))
+def test_broadcast_gradients_match_finite_differences(pair, op):
+    A, B = pair
+    f = {"+": lambda a, b: a + b, "*": lambda a, b: a * b, "-": lambda a, b: a - b}[op]
+    delta = np.linspace(-1.0, 1.0, A.size).reshape(A.shape)
+    a, b = Tensor(A), Tensor(B)
+    f(a, b).backward(delta)
+    for x, other, grad, first in ((A, B, a.grad, True), (B, A, b.grad, False)):
+        def scalar(v, other=other, first=first):
+            return float(np.sum(delta * (f(v, other) if first else f(other, v))))
+        np.testing.assert_allclose(grad, numeric_gradient(scalar, x), rtol=RTOL, atol=1e-7)
 
 
 def test_numpy_operands_on_the_left_give_tensors():
@@ -448,3 +465,13 @@ def test_every_identity_is_recovered_by_the_engine(name):
     for seed in range(3):
         check = identity.check_autodiff(np.random.default_rng(seed))
         assert check.passed, f"{name}: engine vs compact, relative error {check.max_rel_error:.2e}"
+
+
+def test_naive_recursion_is_right_on_a_tree():
+    """Every value used once: the recursion of chapter 13 agrees with the sweep."""
+    a, b, c = Tensor(1.5), Tensor(-2.0), Tensor(0.5)
+    L = ((a * b).tanh() + c.exp()) * 3.0
+    L.backward()
+    expected = [float(v.grad) for v in (a, b, c)]
+    ad.naive_recursive_backward(L)
+    assert [float(v.grad) for v in (a, b, c)] == expected

@@ -67,6 +67,8 @@ def test_bad_arguments_raise():
 def test_relative_error_near_zero_and_far_from_it():
     err = gc.relative_error([1.0, 0.0, 1e-12, -2.0], [1.01, 0.0, 0.0, 2.0], floor=1e-8)
     np.testing.assert_allclose(err, [0.01 / 1.01, 0.0, 1e-4, 2.0], rtol=1e-12)
+    # default floor 1e-6: round-off of 1e-10 on a zero entry stays far below a bug's 1e-2
+    assert gc.relative_error([1e-10], [0.0])[0] == pytest.approx(1e-4)
     with pytest.raises(ValueError, match="shapes differ"):
         gc.relative_error(np.ones(2), np.ones(3))
     with pytest.raises(ValueError, match="floor"):

@@ -236,8 +236,9 @@ class IdentitiesDirective(SphinxDirective):
                           key=lambda d: (rank.get(d, len(rank)), d))
         out = []
         for chapter in chapters:
-            for suffix in (".ipynb", ".md"):
-                self.env.note_dependency(str(Path(env.srcdir, chapter + suffix)))
+            for suffix in (".ipynb", ".md"):  # the title below comes from there
+                if Path(env.srcdir, chapter + suffix).exists():
+                    self.env.note_dependency(str(Path(env.srcdir, chapter + suffix)))
             section = nodes.section(ids=["identities-" + chapter.replace("/", "-")])
             title = nodes.title()
             title += chapter_link("", _chapter_title(env.srcdir, chapter),

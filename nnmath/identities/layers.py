@@ -7,12 +7,45 @@ compact formulas are :func:`nnmath.layers.bias_grad` (which
 fed with ``δ = u ⊙ f'(z)`` from :func:`nnmath.activations.tanh_backward`.
 """
 
+import numpy as np
+import sympy as sp
+
 from .. import layers as lay
-from ..activations import tanh_backward
-from .activations import tanh_any
+from ..activations import tanh, tanh_backward
+from .activations import elementwise
 from .core import Identity, register
 
 ONE_LAYER = "derivations/07_one_layer"
+
+
+class TanhSymbol(sp.Function):
+    """``tanh`` for the one-layer proofs: an opaque function whose derivative is ``1 − tanh²``.
+
+    The chapter 6 entry ``tanh_backward`` proves that SymPy's own ``tanh``
+    has this derivative. Here only the chain through ``W x + b`` is under
+    test, and an opaque function keeps the expressions polynomial in its
+    values: SymPy then confirms a correct formula, and refutes a wrong one,
+    in milliseconds instead of searching hyperbolic identities for minutes.
+    """
+
+    def fdiff(self, argindex=1):
+        return 1 - TanhSymbol(self.args[0]) ** 2
+
+    def _latex(self, printer, exp=None):
+        power = "" if exp is None else "^{%s}" % exp
+        return r"\tanh%s\left(%s\right)" % (power, printer._print(self.args[0]))
+
+    def _sympystr(self, printer):
+        return "tanh(%s)" % printer._print(self.args[0])
+
+
+_sym_tanh = elementwise(TanhSymbol)
+
+
+def tanh_any(Z):
+    """``tanh`` of a numeric array, or :class:`TanhSymbol` of each entry of an object array."""
+    Z = np.asarray(Z)
+    return _sym_tanh(Z) if Z.dtype == object else tanh(Z)
 
 
 def _sample_bias(rng, N=5, C=3):

@@ -6,7 +6,6 @@ checked in ``test_browser.py``.
 """
 
 import re
-from pathlib import Path
 from urllib.parse import unquote, urldefrag, urlparse
 
 import pytest
