@@ -41,7 +41,7 @@ def build_nnmath(widths, activation, dtype, rng):
 
 def nnmath_step(model, loss, opt, X, labels):
     loss.forward(model.forward(X), labels)
-    model.backward(loss.backward())
+    model.backward(loss.backward(), input_grad=False)  # like the reference: no dX for the data
     opt.step()
 
 

@@ -19,8 +19,7 @@ from .model import Sequential
 from .optim import SGD
 from .train import fit
 
-from . import clipping, gradcheck, init
-from . import batching
+from . import batching, checkpoint, clipping, gradcheck, init
 from .clipping import clip_grad_norm
 
 __version__ = "0.1.0"
@@ -30,4 +29,4 @@ __all__ = ["autodiff", "graphdraw", "Tensor", "calculus", "identities", "jacobia
            "Sigmoid", "Tanh", "ReLU", "LeakyReLU", "Identity", "Softmax",
            "MSE", "SoftmaxCrossEntropy",
            "data", "model", "optim", "train", "Sequential", "SGD", "fit",
-           "clipping", "gradcheck", "init", "clip_grad_norm"]
+           "batching", "checkpoint", "clipping", "gradcheck", "init", "clip_grad_norm"]

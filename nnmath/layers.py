@@ -169,10 +169,20 @@ class Linear(Module):
                 f" for Linear({self.in_features}, {self.out_features})"
             )
         self._X = X
-        return matmul_forward(X, self.W) + self.b
+        Y = matmul_forward(X, self.W)
+        Y += self.b  # in place: the product is a fresh array, no second (N, C) allocation
+        return Y
 
-    def backward(self, dY):
-        """Store ``dW = Xᵀ dY`` and ``db = Σ_n dY_n``; return ``dX = dY Wᵀ``."""
+    # Sequential.backward(..., input_grad=False) may ask this layer to skip dX.
+    can_skip_input_grad = True
+
+    def backward(self, dY, *, input_grad=True):
+        """Store ``dW = Xᵀ dY`` and ``db = Σ_n dY_n``; return ``dX = dY Wᵀ``.
+
+        With ``input_grad=False`` the product ``dY Wᵀ`` (as costly as the
+        forward pass) is skipped and None is returned: training never needs
+        the gradient with respect to the data.
+        """
         check_forward_called("Linear.backward", self._X)
         dY = as_float_array("Linear.backward", dY, "dY")
         expected = (self._X.shape[0], self.out_features)
@@ -183,6 +193,8 @@ class Linear(Module):
             )
         self.dW = matmul_grad_W(self._X, dY)   # Xᵀδ, chapter 5
         self.db = bias_grad(dY)                # 1ᵀδ, chapter 7
+        if not input_grad:
+            return None
         return matmul_grad_X(dY, self.W)       # δWᵀ, chapter 5
 
     def parameters(self):

@@ -71,8 +71,8 @@ def logsumexp(Z):
     Examples
     --------
     >>> import numpy as np
-    >>> float(logsumexp(np.array([1000.0, 1000.0])) - 1000.0)  # log 2
-    0.6931471805599453
+    >>> print(f"{float(logsumexp(np.array([1000.0, 1000.0]))):.6f}")  # 1000 + log 2
+    1000.693147
     """
     Z = np.asarray(Z)
     m = np.max(Z, axis=-1, keepdims=True)

@@ -94,11 +94,21 @@ class Sequential(Module):
             X = layer.forward(X)
         return X
 
-    def backward(self, dY):
-        """Send ``dY = ∂E/∂output`` back through the modules; return ``∂E/∂input``."""
-        for layer in reversed(self.layers):
+    def backward(self, dY, *, input_grad=True):
+        """Send ``dY = ∂E/∂output`` back through the modules; return ``∂E/∂input``.
+
+        With ``input_grad=False`` (what :func:`nnmath.fit` uses) a first module
+        that can skip its input gradient (a ``Linear``) does so, saving one
+        matrix product as large as its forward pass, and None is returned.
+        """
+        first = self.layers[0] if self.layers else None
+        for layer in reversed(self.layers[1:]):
             dY = layer.backward(dY)
-        return dY
+        if first is None:
+            return dY
+        if not input_grad and getattr(first, "can_skip_input_grad", False):
+            return first.backward(dY, input_grad=False)
+        return first.backward(dY)
 
     def parameters(self):
         """``(name, param, grad)`` of every module, names prefixed by the module index."""

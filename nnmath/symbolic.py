@@ -130,10 +130,40 @@ def contract(J, upstream):
     return out
 
 
-def is_zero(A):
-    """True when every entry of ``A`` simplifies to exactly zero."""
-    A = np.asarray(A, dtype=object)
-    return all(sp.simplify(sp.expand(a)) == 0 for a in A.flat)
+def _sample_point(symbols, rng):
+    """Random values for ``symbols`` that respect their sign assumptions."""
+    point = {}
+    for s in symbols:
+        magnitude = sp.Rational(int(rng.integers(11, 90)), 100)  # in (0.1, 0.9): no poles
+        point[s] = -magnitude if s.is_negative or s.is_nonpositive else magnitude
+    return point
+
+
+def _numerically_nonzero(expr, rng, *, tol=1e-9):
+    """True if ``expr`` evaluates to a non-zero number at a random point.
+
+    The tolerance absorbs the round-off of Float coefficients such as 0.5; a
+    wrong formula is off by O(0.1) at such a point. False means "zero there,
+    or not a number (e.g. an undefined function)",
+    which leaves the verdict to ``simplify``.
+    """
+    value = expr.xreplace(_sample_point(expr.free_symbols, rng)).evalf(50)
+    return bool(value.is_number and abs(complex(value)) > tol)
+
+
+def is_zero(A, *, seed=0):
+    """True when every entry of ``A`` simplifies to exactly zero.
+
+    An entry is first evaluated at a random rational point with 50 digits: a
+    non-zero value refutes it at once (``simplify`` can grind for minutes on
+    an expression that is not zero). Only entries that vanish there go on to
+    ``simplify``, which alone can *prove* zero.
+    """
+    rng = np.random.default_rng(seed)
+    entries = [sp.sympify(a) for a in np.asarray(A, dtype=object).flat]
+    if any(_numerically_nonzero(e, rng) for e in entries):
+        return False
+    return all(sp.simplify(sp.expand(e)) == 0 for e in entries)
 
 
 def canonical_indices(expr):

@@ -12,6 +12,7 @@ import numpy as np
 from tqdm import trange
 
 from .losses import SoftmaxCrossEntropy
+from .model import Sequential
 from .optim import SGD, check_learning_rate
 
 __all__ = ["fit", "accuracy"]
@@ -137,7 +138,10 @@ def fit(model, loss, X, T, *, epochs, batch_size, lr, rng, progress=True):
                     raise FloatingPointError(
                         f"fit: the loss became {value} at epoch {epoch}, step {step} "
                         f"(lr={lr}); try a smaller learning rate")
-                model.backward(loss.backward())
+                if isinstance(model, Sequential):  # the data need no gradient
+                    model.backward(loss.backward(), input_grad=False)
+                else:
+                    model.backward(loss.backward())
                 optimizer.step()
             total_loss += value * len(batch)
             if classify:

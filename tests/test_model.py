@@ -187,3 +187,26 @@ def test_reuse_formula_rejects_other_architectures():
         reuse_formula_gradients(Sequential(nm.Linear(2, 2, rng=rng), nm.Softmax()), np.zeros(2))
     with pytest.raises(ValueError, match=r"x must have shape \(2,\)"):
         reuse_formula_gradients(Sequential(nm.Linear(2, 2, rng=rng), nm.Tanh()), np.zeros(3))
+
+
+def test_backward_without_input_grad_gives_the_same_parameter_gradients():
+    """input_grad=False skips only dX of the first Linear; every dW, db is unchanged."""
+    rng = np.random.default_rng(11)
+    model = nm.Sequential(nm.Linear(5, 4, rng=rng), nm.Tanh(), nm.Linear(4, 3, rng=rng))
+    X, dY = rng.standard_normal((6, 5)), rng.standard_normal((6, 3))
+    model.forward(X)
+    dX = model.backward(dY)
+    full = {name: grad.copy() for name, _, grad in model.parameters()}
+    model.forward(X)
+    assert model.backward(dY, input_grad=False) is None
+    for name, _, grad in model.parameters():
+        np.testing.assert_array_equal(grad, full[name])
+    assert dX.shape == X.shape
+
+
+def test_backward_without_input_grad_still_returns_dX_when_first_module_is_an_activation():
+    rng = np.random.default_rng(12)
+    model = nm.Sequential(nm.Tanh(), nm.Linear(3, 2, rng=rng))
+    X = rng.standard_normal((4, 3))
+    model.forward(X)
+    assert model.backward(np.ones((4, 2)), input_grad=False).shape == X.shape

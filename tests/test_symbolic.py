@@ -197,3 +197,24 @@ def test_to_latex_writes_kronecker_delta_as_a_bracket(all_sizes):
     assert r"\left[b = d\right]" in tex and r"\delta" not in tex
     # everything else is SymPy's own LaTeX
     assert sym.to_latex(sp.Symbol("x") ** 2) == sp.latex(sp.Symbol("x") ** 2)
+
+
+def test_is_zero_refutes_a_wrong_formula_without_simplify(monkeypatch):
+    """A non-zero difference is refuted by evaluation at a point; simplify is never reached."""
+    import nnmath.symbolic as symbolic
+
+    def no_simplify(expr):
+        raise AssertionError("simplify called on a difference that is not zero")
+
+    monkeypatch.setattr(symbolic.sp, "simplify", no_simplify)
+    z = symbolic.symbol_array("z", (2, 2), real=True)
+    wrong_tanh_prime = np.vectorize(
+        lambda v: sp.diff(sp.tanh(v), v) - (1 - sp.tanh(v)), otypes=[object])(z)
+    assert symbolic.is_zero(wrong_tanh_prime) is False
+
+
+def test_is_zero_respects_sign_assumptions():
+    """max(n, 0) is zero for a negative symbol; the random point must be negative too."""
+    n = sp.Symbol("n", negative=True)
+    assert sym.is_zero(np.array([sp.Max(n, 0)], dtype=object))
+    assert not sym.is_zero(np.array([sp.Max(-n, 0)], dtype=object))

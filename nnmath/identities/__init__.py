@@ -11,7 +11,7 @@ from . import activations  # noqa: F401  (chapter 6)
 from . import layers  # noqa: F401  (chapter 7)
 from . import losses  # noqa: F401  (chapter 8)
 from . import backprop  # noqa: F401  (chapter 9)
-from . import autodiff_routes  # noqa: F401  (last: Tensor forwards missing above)
 from . import batching  # noqa: F401  (chapter 11)
+from . import autodiff_routes  # noqa: F401  (last: Tensor forwards missing above)
 
 __all__ = ["REGISTRY", "ROUTES", "Identity", "NumericCheck", "for_chapter", "get", "register"]

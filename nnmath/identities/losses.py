@@ -12,7 +12,6 @@ the proofs also confirm that the shift changes nothing.
 """
 
 import numpy as np
-import sympy as sp
 
 from .. import activations as act
 from .. import losses as los
