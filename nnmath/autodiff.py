@@ -72,6 +72,8 @@ def unbroadcast(grad, shape):
     if grad.shape == shape:
         return grad
     extra = grad.ndim - len(shape)
+    if extra == 1 and grad.shape[1:] == shape:  # the bias case: (N, C) -> (C,)
+        return grad.sum(axis=0)
     if extra < 0 or any(n not in (1, m) for n, m in zip(shape, grad.shape[extra:])):
         raise ValueError(f"unbroadcast: a gradient of shape {grad.shape} cannot come "
                          f"from broadcasting an operand of shape {shape}")
@@ -256,10 +258,11 @@ class Tensor:
     def __pow__(self, other):
         other = _as_tensor(other)
         a, b = self, other
-        out = a.data ** b.data
+        e = b.data.item() if b.data.ndim == 0 else b.data  # a plain number: NumPy squares fast
+        out = a.data ** e
 
         def backward(g):  # ∂a^b/∂a = b a^(b−1); ∂a^b/∂b = a^b ln a (each only if needed)
-            ga = g * b.data * a.data ** (b.data - 1.0) if a.requires_grad else None
+            ga = g * (e * a.data ** (e - 1.0)) if a.requires_grad else None
             gb = g * out * np.log(a.data) if b.requires_grad else None
             return (None if ga is None else unbroadcast(ga, a.shape),
                     None if gb is None else unbroadcast(gb, b.shape))
@@ -268,17 +271,24 @@ class Tensor:
     def __matmul__(self, other):
         other = _as_tensor(other)
         a, b = self, other
-        if not (1 <= a.ndim <= 2 and 1 <= b.ndim <= 2) or a.shape[-1] != b.shape[0]:
-            raise ValueError(f"Tensor @: cannot multiply shapes {a.shape} and {b.shape}; "
+        A, B = a.data, b.data
+        if not (1 <= A.ndim <= 2 and 1 <= B.ndim <= 2) or A.shape[-1] != B.shape[0]:
+            raise ValueError(f"Tensor @: cannot multiply shapes {A.shape} and {B.shape}; "
                              f"operands must be 1-D or 2-D with matching inner dimensions")
-        A = a.data if a.ndim == 2 else a.data[None, :]  # a vector on the left is a row (1, D)
-        B = b.data if b.ndim == 2 else b.data[:, None]  # a vector on the right is a column (D, 1)
+        out = A @ B
+        A2 = A if A.ndim == 2 else A[None, :]  # a vector on the left is a row (1, D)
+        B2 = B if B.ndim == 2 else B[:, None]  # a vector on the right is a column (D, 1)
 
         def backward(g):  # Y = AB: ∂L/∂A = G Bᵀ, ∂L/∂B = Aᵀ G (chapter 5)
-            G = g.reshape(A.shape[0], B.shape[1])
-            return ((G @ B.T).reshape(a.shape) if a.requires_grad else None,
-                    (A.T @ G).reshape(b.shape) if b.requires_grad else None)
-        return Tensor._make(a.data @ b.data, (a, b), "@", backward)
+            G = g if g.ndim == 2 else g.reshape(A2.shape[0], B2.shape[1])
+            gA = G @ B2.T if a.requires_grad else None
+            gB = A2.T @ G if b.requires_grad else None
+            if A.ndim == 1 and gA is not None:  # back from the row (1, D) to the vector (D,)
+                gA = gA.reshape(A.shape)
+            if B.ndim == 1 and gB is not None:  # back from the column (D, 1) to (D,)
+                gB = gB.reshape(B.shape)
+            return gA, gB
+        return Tensor._make(out, (a, b), "@", backward)
 
     def transpose(self):
         """Reverse the axes (the matrix transpose for 2-D tensors)."""
