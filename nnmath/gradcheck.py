@@ -46,24 +46,9 @@ SCHEMES = ("central", "forward")
 # finite-difference Jacobians and gradients of functions of several arrays
 # --------------------------------------------------------------------------
 
-def _forward_jacobian(f, x, h):
-    """Forward-difference Jacobian ``(f(x + h e_i) − f(x)) / h`` (float64)."""
-    x = np.array(x, dtype=np.float64)  # a private copy we can perturb
-    f0 = np.asarray(f(x.copy()), dtype=np.float64)
-    J = np.empty(f0.shape + x.shape)
-    for index in np.ndindex(x.shape):
-        original = x[index]
-        x[index] = original + h
-        J[(Ellipsis,) + index] = (np.asarray(f(x.copy()), dtype=np.float64) - f0) / h
-        x[index] = original
-    return J
-
-
 def _one_input_jacobian(f, x, h, scheme):
-    if scheme == "central":
-        return numeric_jacobian(f, x, h=h)
-    if scheme == "forward":
-        return _forward_jacobian(f, x, h)
+    if scheme in SCHEMES:
+        return numeric_jacobian(f, x, h=h, scheme=scheme)
     raise ValueError(f"gradcheck: unknown scheme {scheme!r}; use one of {SCHEMES}")
 
 

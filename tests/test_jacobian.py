@@ -223,3 +223,18 @@ def test_contract_with_upstream_rejects_wrong_upstream_shape():
     J = np.zeros((2, 3, 4, 3))
     with pytest.raises(ValueError, match=r"contract_with_upstream.*\(3, 2\)"):
         jac.contract_with_upstream(J, np.zeros((3, 2)))
+
+
+def test_forward_scheme_has_first_order_error_and_central_second_order():
+    """exp at 0: the forward difference errs by about h/2, the central one by about h²/6."""
+    x = np.array([0.0])
+    h = 1e-3
+    forward = jac.numeric_jacobian(np.exp, x, h=h, scheme="forward")[0, 0]
+    central = jac.numeric_jacobian(np.exp, x, h=h, scheme="central")[0, 0]
+    assert abs((forward - 1.0) - h / 2) < 1e-6
+    assert abs((central - 1.0) - h**2 / 6) < 1e-9
+
+
+def test_unknown_scheme_is_named():
+    with pytest.raises(ValueError, match="numeric_jacobian: unknown scheme 'backward'"):
+        jac.numeric_jacobian(np.exp, np.zeros(2), scheme="backward")
