@@ -9,7 +9,7 @@ import time
 
 import numpy as np
 
-from nnmath.jacobian import contract_with_upstream, jacobian_memory, matrix_by_matrix_jacobian_W
+from nnmath.book.jacobians import contract_with_upstream, jacobian_memory, matrix_by_matrix_jacobian_W
 from nnmath.matmul import matmul_grad_W
 
 

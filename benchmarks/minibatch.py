@@ -1,7 +1,7 @@
 """The weight gradient of a Linear layer over a mini-batch, timed three ways (chapter 11).
 
 * ``loop``: one outer product ``x_nᵀ δ_n`` per sample, added up in Python;
-* ``per-sample``: all ``N`` outer products at once (:func:`nnmath.batching.per_sample_weight_gradients`),
+* ``per-sample``: all ``N`` outer products at once (:func:`nnmath.book.chapters.ch11_minibatches.per_sample_weight_gradients`),
   then their sum: vectorised, but it materialises ``N·D·C`` numbers;
 * ``matmul``: the single product ``Xᵀδ`` (:func:`nnmath.matmul.matmul_grad_W`), what ``Linear`` runs.
 
@@ -24,7 +24,7 @@ import timeit  # noqa: E402
 
 import numpy as np  # noqa: E402
 
-from nnmath.batching import per_sample_weight_gradients  # noqa: E402
+from nnmath.book.chapters.ch11_minibatches import per_sample_weight_gradients  # noqa: E402
 from nnmath.matmul import matmul_grad_W  # noqa: E402
 
 N, D, C = 256, 256, 256

@@ -1,32 +1,29 @@
 """nnmath: the matrix calculus of neural networks, as a small NumPy package.
 
-Every backward formula here is derived in a chapter of the book and checked
-three ways (SymPy, finite differences, the autodiff engine) by the tests.
+This package is the *library*: layers, activations, losses, the model, the
+optimiser and the training loop, initialisers, checkpoints, data, the autodiff
+engine and gradient checking. It needs only NumPy (and tqdm for progress bars).
+
+The book's apparatus (the identity registry, SymPy proofs, full Jacobians, each
+chapter's demonstrations) lives in :mod:`nnmath.book`, which imports the
+library and is never imported by it. See ARCHITECTURE.md.
 """
 
-from . import calculus, identities, jacobian, matmul, plotting, symbolic
-from . import activations, layers, losses
+__version__ = "0.2.0"
+
+from . import activations, autodiff, gradcheck, init, layers, losses, matmul
 from .module import Module
 from .layers import Linear
 from .activations import Sigmoid, Tanh, ReLU, LeakyReLU, Identity, Softmax
 from .losses import MSE, SoftmaxCrossEntropy
-
-from . import autodiff, graphdraw
 from .autodiff import Tensor
-
-from . import data, model, optim, train
+from . import checkpoint, clipping, data, model, optim, train
 from .model import Sequential
 from .optim import SGD
 from .train import fit
-
-from . import batching, checkpoint, clipping, gradcheck, init
 from .clipping import clip_grad_norm
 
-__version__ = "0.1.0"
-
-__all__ = ["autodiff", "graphdraw", "Tensor", "calculus", "identities", "jacobian", "matmul", "plotting", "symbolic",
-           "activations", "layers", "losses", "Module", "Linear",
-           "Sigmoid", "Tanh", "ReLU", "LeakyReLU", "Identity", "Softmax",
-           "MSE", "SoftmaxCrossEntropy",
-           "data", "model", "optim", "train", "Sequential", "SGD", "fit",
-           "batching", "checkpoint", "clipping", "gradcheck", "init", "clip_grad_norm"]
+__all__ = ["activations", "autodiff", "gradcheck", "init", "layers", "losses", "matmul",
+           "Module", "Linear", "Sigmoid", "Tanh", "ReLU", "LeakyReLU", "Identity", "Softmax",
+           "MSE", "SoftmaxCrossEntropy", "Tensor", "checkpoint", "clipping", "data", "model",
+           "optim", "train", "Sequential", "SGD", "fit", "clip_grad_norm"]

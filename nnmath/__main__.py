@@ -1,11 +1,11 @@
-"""Command line: ``python -m nnmath verify [--only NAME] [--progress] [--seed N]``.
+"""Command line: ``python -m nnmath verify [--only NAME] ...``, ``python -m nnmath new-chapter``.
 
-The logic lives in :mod:`nnmath.verify`.
+The commands belong to the book's apparatus; they live in :mod:`nnmath.book.cli`
+and are imported only when run.
 """
 
 import sys
 
-from .verify import main
-
 if __name__ == "__main__":
+    from .book.cli import main
     sys.exit(main())

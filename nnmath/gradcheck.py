@@ -4,39 +4,33 @@ A hand-written backward pass is trusted only after it agrees with a route that
 knows nothing about it. The route here is the definition of the derivative,
 evaluated with a small step ``h``:
 
-* :func:`jacobian` and :func:`gradient` differentiate a function of one or
-  several arrays by central (default) or forward differences;
-* :func:`relative_error` and :func:`array_relative_error` compare an analytic
-  gradient with a numeric one in a way that stays meaningful near zero;
+* :func:`numeric_jacobian` and :func:`numeric_gradient` differentiate a
+  function of one or several arrays by central (default) or forward
+  differences: the one finite-difference route of the package;
+* :func:`norm_relative_error` measures how far one whole gradient is from
+  another (one number; the registry, ``verify`` and the book use it), and
+  :func:`entrywise_relative_error` finds *where* they differ;
 * :func:`check` runs a :class:`Module`-like object (``forward``/``backward``
   and parameter arrays ``W`` with gradients ``dW``) or a function with its
   gradient, compares every gradient with central differences and reports the
   worst entry;
-* :func:`difference_quotient`, :func:`step_size_errors` and
-  :func:`optimal_step` are the tools chapter 15 uses to measure how the error
-  of a difference quotient depends on ``h`` and on the floating-point type.
 
-The central-difference loop itself lives once, in
-:func:`nnmath.jacobian.numeric_jacobian`; this module calls it.
+Chapter 15 studies the step size; its tools are in
+:mod:`nnmath.book.chapters.ch15_gradient_checking`.
 """
 
 from dataclasses import dataclass, field
 
 import numpy as np
 
-from .jacobian import numeric_jacobian
-
 __all__ = [
-    "jacobian",
-    "gradient",
-    "relative_error",
-    "array_relative_error",
+    "numeric_jacobian",
+    "numeric_gradient",
+    "entrywise_relative_error",
+    "norm_relative_error",
     "ArrayCheck",
     "GradCheckReport",
     "check",
-    "difference_quotient",
-    "step_size_errors",
-    "optimal_step",
 ]
 
 SCHEMES = ("central", "forward")
@@ -46,10 +40,23 @@ SCHEMES = ("central", "forward")
 # finite-difference Jacobians and gradients of functions of several arrays
 # --------------------------------------------------------------------------
 
-def _one_input_jacobian(f, x, h, scheme):
-    if scheme in SCHEMES:
-        return numeric_jacobian(f, x, h=h, scheme=scheme)
-    raise ValueError(f"gradcheck: unknown scheme {scheme!r}; use one of {SCHEMES}")
+def _jacobian_one_input(f, x, h, scheme):
+    """The finite-difference loop: ``J[o + i] ≈ ∂f(x)[o]/∂x[i]``, shape ``f(x).shape + x.shape``."""
+    x = np.array(x, dtype=np.float64)  # a private copy we can perturb
+    f0 = np.asarray(f(x.copy()), dtype=np.float64)
+    J = np.empty(f0.shape + x.shape)
+    for index in np.ndindex(x.shape):
+        original = x[index]
+        x[index] = original + h
+        f_plus = np.asarray(f(x.copy()), dtype=np.float64)
+        if scheme == "central":
+            x[index] = original - h
+            f_minus = np.asarray(f(x.copy()), dtype=np.float64)
+            J[(Ellipsis,) + index] = (f_plus - f_minus) / (2.0 * h)
+        else:
+            J[(Ellipsis,) + index] = (f_plus - f0) / h
+        x[index] = original
+    return J
 
 
 def _positions(wrt, n_inputs, name):
@@ -65,7 +72,7 @@ def _positions(wrt, n_inputs, name):
     return positions, single
 
 
-def jacobian(f, *inputs, h=1e-6, scheme="central", wrt=None):
+def numeric_jacobian(f, *inputs, h=1e-6, scheme="central", wrt=None):
     r"""Jacobian of ``f(*inputs)`` with respect to one or several of its array inputs.
 
     Parameters
@@ -94,32 +101,32 @@ def jacobian(f, *inputs, h=1e-6, scheme="central", wrt=None):
 
     Notes
     -----
-    Each input is perturbed with the others held fixed, so the Jacobian with
-    respect to input ``k`` is :func:`nnmath.jacobian.numeric_jacobian` of the
-    function ``x ↦ f(..., x, ...)``. Chapter 15 derives the error of both
-    schemes.
+    Each input is perturbed with the others held fixed, one entry at a time.
+    Chapter 15 derives the error of both schemes.
 
     Examples
     --------
     >>> import numpy as np
-    >>> JX, JW = jacobian(lambda X, W: X @ W, np.ones((1, 2)), np.ones((2, 1)))
+    >>> JX, JW = numeric_jacobian(lambda X, W: X @ W, np.ones((1, 2)), np.ones((2, 1)))
     >>> JX.shape, JW.shape
     ((1, 1, 1, 2), (1, 1, 2, 1))
     """
+    if scheme not in SCHEMES:
+        raise ValueError(f"numeric_jacobian: unknown scheme {scheme!r}; use one of {SCHEMES}")
     arrays = [np.asarray(a, dtype=np.float64) for a in inputs]
-    positions, single = _positions(wrt, len(arrays), "jacobian")
+    positions, single = _positions(wrt, len(arrays), "numeric_jacobian")
 
     def partial(k):
         def f_k(v):
             return f(*arrays[:k], v, *arrays[k + 1:])
         return f_k
 
-    Js = tuple(_one_input_jacobian(partial(k % len(arrays)), arrays[k], h, scheme)
+    Js = tuple(_jacobian_one_input(partial(k % len(arrays)), arrays[k], h, scheme)
                for k in positions)
     return Js[0] if (single or (wrt is None and len(arrays) == 1)) else Js
 
 
-def gradient(f, *inputs, h=1e-6, scheme="central", wrt=None):
+def numeric_gradient(f, *inputs, h=1e-6, scheme="central", wrt=None):
     """Gradient of a scalar function of one or several arrays by finite differences.
 
     Parameters
@@ -127,7 +134,7 @@ def gradient(f, *inputs, h=1e-6, scheme="central", wrt=None):
     f : callable
         ``f(*inputs)`` returns a scalar.
     *inputs, h, scheme, wrt
-        As in :func:`jacobian`.
+        As in :func:`numeric_jacobian`.
 
     Returns
     -------
@@ -142,23 +149,23 @@ def gradient(f, *inputs, h=1e-6, scheme="central", wrt=None):
     Examples
     --------
     >>> import numpy as np
-    >>> gx, gy = gradient(lambda x, y: float(np.sum(x * y)), np.array([1.0, 2.0]),
+    >>> gx, gy = numeric_gradient(lambda x, y: float(np.sum(x * y)), np.array([1.0, 2.0]),
     ...                   np.array([3.0, 4.0]))
     >>> np.round(gx, 6), np.round(gy, 6)
     (array([3., 4.]), array([1., 2.]))
     """
     value = f(*[np.asarray(a, dtype=np.float64) for a in inputs])
     if np.ndim(value) != 0:
-        raise ValueError(f"gradient: f must return a scalar, got an output of shape "
-                         f"{np.shape(value)}; use jacobian for array outputs")
-    return jacobian(f, *inputs, h=h, scheme=scheme, wrt=wrt)
+        raise ValueError(f"numeric_gradient: f must return a scalar, got an output of shape "
+                         f"{np.shape(value)}; use numeric_jacobian for array outputs")
+    return numeric_jacobian(f, *inputs, h=h, scheme=scheme, wrt=wrt)
 
 
 # --------------------------------------------------------------------------
 # relative errors
 # --------------------------------------------------------------------------
 
-def relative_error(actual, expected, *, floor=1e-6):
+def entrywise_relative_error(actual, expected, *, floor=1e-6):
     r"""Entry-wise relative error that stays finite and meaningful near zero.
 
     Parameters
@@ -191,20 +198,20 @@ def relative_error(actual, expected, *, floor=1e-6):
     Examples
     --------
     >>> import numpy as np
-    >>> np.round(relative_error([1.0, 0.0, 1e-10], [1.001, 0.0, 0.0]), 6)
+    >>> np.round(entrywise_relative_error([1.0, 0.0, 1e-10], [1.001, 0.0, 0.0]), 6)
     array([0.000999, 0.      , 0.0001  ])
     """
     a = np.asarray(actual, dtype=np.float64)
     e = np.asarray(expected, dtype=np.float64)
     if a.shape != e.shape:
-        raise ValueError(f"relative_error: shapes differ: actual {a.shape}, expected {e.shape}")
+        raise ValueError(f"entrywise_relative_error: shapes differ: actual {a.shape}, expected {e.shape}")
     if not floor > 0:
-        raise ValueError(f"relative_error: floor must be positive, got {floor}")
+        raise ValueError(f"entrywise_relative_error: floor must be positive, got {floor}")
     scale = np.maximum(np.maximum(np.abs(a), np.abs(e)), floor)
     return np.abs(a - e) / scale
 
 
-def array_relative_error(actual, expected, *, floor=1e-6):
+def norm_relative_error(actual, expected, *, floor=1e-6):
     r"""Relative error of a whole array, in the Frobenius norm.
 
     Parameters
@@ -224,20 +231,20 @@ def array_relative_error(actual, expected, *, floor=1e-6):
 
     One number per array: a few tiny entries with large *relative* errors
     barely move it, so it answers "is this gradient right as a whole?",
-    while :func:`relative_error` finds *where* it is wrong (chapter 15).
+    while :func:`entrywise_relative_error` finds *where* it is wrong (chapter 15).
 
     Examples
     --------
-    >>> round(array_relative_error([3.0, 4.0], [3.0, 4.5]), 6)
+    >>> round(norm_relative_error([3.0, 4.0], [3.0, 4.5]), 6)
     0.09245
     """
     a = np.asarray(actual, dtype=np.float64)
     e = np.asarray(expected, dtype=np.float64)
     if a.shape != e.shape:
         raise ValueError(
-            f"array_relative_error: shapes differ: actual {a.shape}, expected {e.shape}")
+            f"norm_relative_error: shapes differ: actual {a.shape}, expected {e.shape}")
     if not floor > 0:
-        raise ValueError(f"array_relative_error: floor must be positive, got {floor}")
+        raise ValueError(f"norm_relative_error: floor must be positive, got {floor}")
     scale = max(float(np.linalg.norm(a)), float(np.linalg.norm(e)), floor)
     return float(np.linalg.norm(a - e)) / scale
 
@@ -257,9 +264,9 @@ class ArrayCheck:
     analytic, numeric : ndarray
         The two gradients, same shape.
     errors : ndarray
-        :func:`relative_error` entry by entry.
+        :func:`entrywise_relative_error` entry by entry.
     array_error : float
-        :func:`array_relative_error` of the whole array.
+        :func:`norm_relative_error` of the whole array.
     """
 
     name: str
@@ -393,7 +400,7 @@ def _check_function(fn, inputs, grad, upstream, rng, h, floor):
     if len(analytic) != len(arrays):
         raise ValueError(f"check: grad returned {len(analytic)} gradients for "
                          f"{len(arrays)} inputs")
-    numeric = jacobian(scalar, *arrays, h=h, wrt=range(len(arrays)))
+    numeric = numeric_jacobian(scalar, *arrays, h=h, wrt=range(len(arrays)))
     names = ["input"] if len(arrays) == 1 else [f"x{k}" for k in range(len(arrays))]
     analytic = [(n, np.asarray(a, dtype=np.float64)) for n, a in zip(names, analytic)]
     return analytic, list(numeric)
@@ -426,11 +433,11 @@ def check(module_or_fn, inputs, *, grad=None, upstream=None, rng=None, h=1e-6,
     h : float, optional
         Central-difference step.
     rtol : float, optional
-        The check passes when every entry's :func:`relative_error` is at
+        The check passes when every entry's :func:`entrywise_relative_error` is at
         most ``rtol``. A correct gradient in float64 typically shows
         ``1e-10`` to ``1e-7``; a wrong one ``1e-2`` or more (chapter 15).
     floor : float, optional
-        Passed to :func:`relative_error`.
+        Passed to :func:`entrywise_relative_error`.
 
     Returns
     -------
@@ -479,113 +486,11 @@ def check(module_or_fn, inputs, *, grad=None, upstream=None, rng=None, h=1e-6,
         if a.shape != n.shape:
             raise ValueError(f"check: the analytic gradient of {name} has shape {a.shape}, "
                              f"the numeric one {n.shape}")
-        arrays.append(ArrayCheck(name, a, n, relative_error(a, n, floor=floor),
-                                 array_relative_error(a, n, floor=floor)))
+        arrays.append(ArrayCheck(name, a, n, entrywise_relative_error(a, n, floor=floor),
+                                 norm_relative_error(a, n, floor=floor)))
     return GradCheckReport(arrays, rtol=rtol, h=h, floor=floor)
 
 
 # --------------------------------------------------------------------------
 # the error of a difference quotient as a function of the step (chapter 15)
 # --------------------------------------------------------------------------
-
-def difference_quotient(f, x, h, *, scheme="central"):
-    r"""Forward or central difference quotient of an element-wise function, in ``x``'s dtype.
-
-    Parameters
-    ----------
-    f : callable
-        Element-wise (a NumPy ufunc such as ``np.sin``), so that arrays of
-        steps are handled in one call.
-    x : scalar or array
-        Point(s); its dtype (e.g. ``np.float32``) is kept throughout.
-    h : scalar or array
-        Step(s), broadcast against ``x``, cast to ``x``'s dtype.
-    scheme : {"central", "forward"}
-
-    Returns
-    -------
-    q : ndarray
-        ``(f(x + h) − f(x)) / h`` or ``(f(x + h) − f(x − h)) / (2h)``.
-
-    Notes
-    -----
-    Unlike :func:`jacobian` this does not promote to float64: chapter 15
-    uses it to show the round-off error of float32.
-    """
-    x = np.asarray(x)
-    if not np.issubdtype(x.dtype, np.floating):
-        x = x.astype(np.float64)
-    h = np.asarray(h, dtype=x.dtype)
-    if scheme == "forward":
-        return (f(x + h) - f(x)) / h
-    if scheme == "central":
-        return (f(x + h) - f(x - h)) / (h + h)
-    raise ValueError(f"difference_quotient: unknown scheme {scheme!r}; use one of {SCHEMES}")
-
-
-def step_size_errors(f, df, x, steps, *, scheme="central", dtype=np.float64):
-    r"""Absolute error of a difference quotient of ``f`` at ``x`` for each step.
-
-    Parameters
-    ----------
-    f : callable
-        Element-wise function (a ufunc).
-    df : callable
-        Its exact derivative, evaluated in float64 as the reference.
-    x : float
-        The point.
-    steps : array_like
-        Steps ``h`` (e.g. ``np.logspace(-14, -1, 40)``).
-    scheme : {"central", "forward"}
-    dtype : numpy dtype
-        Precision in which ``f`` and the quotient are evaluated.
-
-    Returns
-    -------
-    errors : ndarray of float64, shape ``steps.shape``
-        ``|q(h) − f'(x)|``.
-
-    Notes
-    -----
-    Chapter 15 derives the two terms of this error, truncation and round-off,
-    and the step that balances them (:func:`optimal_step`).
-    """
-    x_t = np.asarray(x, dtype=dtype)
-    q = difference_quotient(f, x_t, np.asarray(steps, dtype=dtype), scheme=scheme)
-    exact = df(np.float64(x_t))
-    return np.abs(q.astype(np.float64) - exact)
-
-
-def optimal_step(scheme="central", dtype=np.float64):
-    r"""Order of magnitude of the step that balances truncation and round-off.
-
-    Parameters
-    ----------
-    scheme : {"central", "forward"}
-    dtype : numpy floating dtype
-
-    Returns
-    -------
-    h : float
-        :math:`\varepsilon^{1/2}` (forward) or :math:`\varepsilon^{1/3}`
-        (central), with :math:`\varepsilon` the machine epsilon of ``dtype``.
-
-    Notes
-    -----
-    Minimising :math:`\tfrac{M}{2} h + \tfrac{2\varepsilon|f|}{h}` gives
-    :math:`h \propto \varepsilon^{1/2}`; minimising
-    :math:`\tfrac{M}{6} h^2 + \tfrac{\varepsilon|f|}{h}` gives
-    :math:`h \propto \varepsilon^{1/3}` (chapter 15). The constants depend on
-    ``f`` and are of order one for well-scaled functions, so they are omitted.
-
-    Examples
-    --------
-    >>> float(f"{optimal_step('central'):.1e}"), float(f"{optimal_step('forward'):.1e}")
-    (6.1e-06, 1.5e-08)
-    """
-    eps = float(np.finfo(dtype).eps)
-    if scheme == "forward":
-        return eps ** 0.5
-    if scheme == "central":
-        return eps ** (1.0 / 3.0)
-    raise ValueError(f"optimal_step: unknown scheme {scheme!r}; use one of {SCHEMES}")

@@ -1,20 +1,17 @@
 r"""The fully connected layer ``Y = X W + b`` and the gradient formulas it runs.
 
 The weight and input gradients come from :mod:`nnmath.matmul` (chapters 4
-and 5); the bias gradient :func:`bias_grad` and the single-sample
-column-convention example :func:`column_layer_backward` are derived in
-chapter 7 and registered in :mod:`nnmath.identities.layers`.
+and 5); the bias gradient :func:`bias_grad` is derived in chapter 7.
 """
 
 import numbers
 
 import numpy as np
 
-from .activations import tanh
-from .matmul import column_matvec_grad_W, matmul_forward, matmul_grad_W, matmul_grad_X
+from .matmul import matmul_forward, matmul_grad_W, matmul_grad_X
 from .module import Module, as_float_array, check_forward_called
 
-__all__ = ["Linear", "bias_grad", "column_layer_forward", "column_layer_backward"]
+__all__ = ["Linear", "bias_grad"]
 
 
 def bias_grad(dY):
@@ -39,56 +36,6 @@ def bias_grad(dY):
     Derived in chapter 7.
     """
     return np.sum(dY, axis=0)
-
-
-def column_layer_forward(W, x, b, activation=tanh):
-    r"""One layer in the column convention: ``a = f(W x + b)``.
-
-    Parameters
-    ----------
-    W : array, shape (C, D)
-    x : array, shape (D,)
-    b : array, shape (C,)
-    activation : callable, optional
-        Element-wise ``f`` (default :func:`nnmath.activations.tanh`).
-
-    Returns
-    -------
-    a : array, shape (C,)
-    """
-    return activation(W @ x + b)
-
-
-def column_layer_backward(delta, W, x):
-    r"""Gradients of ``s`` through ``z = W x + b`` given ``δ = ∂s/∂z`` (column convention).
-
-    Parameters
-    ----------
-    delta : array, shape (C,)
-        ``δ = ∂s/∂z``; for ``s = uᵀ f(z)`` it is ``u ⊙ f'(z)``, e.g.
-        ``tanh_backward(u, a)``.
-    W : array, shape (C, D)
-    x : array, shape (D,)
-
-    Returns
-    -------
-    dW : array, shape (C, D)
-        ``δ xᵀ`` (:func:`nnmath.matmul.column_matvec_grad_W`).
-    db : array, shape (C,)
-        ``δ``.
-    dx : array, shape (D,)
-        ``Wᵀ δ``.
-
-    Notes
-    -----
-    .. math:: \frac{\partial s}{\partial W} = \delta x^\top,\quad
-              \frac{\partial s}{\partial b} = \delta,\quad
-              \frac{\partial s}{\partial x} = W^\top \delta
-
-    Derived in chapter 7 for ``s = uᵀ f(W x + b)``; the row-major
-    :class:`Linear` runs the same three results for a batch.
-    """
-    return column_matvec_grad_W(delta, x), delta, W.T @ delta
 
 
 def _check_count(name, value):

@@ -12,7 +12,7 @@ from .activations import softmax
 from .module import Module, as_float_array, check_forward_called
 
 __all__ = [
-    "one_hot", "logsumexp", "naive_logsumexp", "log_softmax", "mse", "mse_grad",
+    "one_hot", "logsumexp", "log_softmax", "mse", "mse_grad",
     "softmax_cross_entropy", "softmax_cross_entropy_grad", "cross_entropy_grad_from_probs",
     "MSE", "SoftmaxCrossEntropy",
 ]
@@ -77,28 +77,6 @@ def logsumexp(Z):
     Z = np.asarray(Z)
     m = np.max(Z, axis=-1, keepdims=True)
     return (m + np.log(np.sum(np.exp(Z - m), axis=-1, keepdims=True)))[..., 0]
-
-
-def naive_logsumexp(Z):
-    r"""The textbook ``log Σ_k exp(z_k)``: overflows to ``inf`` for large logits.
-
-    Shown in chapter 8 to motivate :func:`logsumexp`. The overflow of
-    ``exp`` (and the ``log 0`` of a sum that underflowed) would raise NumPy
-    RuntimeWarnings; they are silenced here with ``np.errstate`` so that the
-    demonstration prints ``inf``/``-inf`` instead of warning.
-
-    Parameters
-    ----------
-    Z : array_like, shape (..., C)
-
-    Returns
-    -------
-    out : ndarray, shape (...)
-        ``inf`` once any ``z_k`` exceeds about 709 in float64 (88 in float32).
-    """
-    Z = np.asarray(Z)
-    with np.errstate(over="ignore", divide="ignore"):
-        return np.log(np.sum(np.exp(Z), axis=-1))
 
 
 def log_softmax(Z):

@@ -17,7 +17,7 @@ from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
 
 import nnmath as nm
-from nnmath.jacobian import numeric_gradient
+from nnmath.gradcheck import numeric_gradient
 
 # -- strategies ---------------------------------------------------------------
 

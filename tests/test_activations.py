@@ -12,7 +12,7 @@ import pytest
 
 import nnmath as nm
 from nnmath import activations as act
-from nnmath.jacobian import numeric_gradient, numeric_jacobian
+from nnmath.gradcheck import numeric_gradient, numeric_jacobian
 from strategies import ACTIVATION_CASES
 
 RTOL, ATOL = 1e-7, 1e-9

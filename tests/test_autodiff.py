@@ -3,7 +3,7 @@ fan-out, deep graphs, repeated backward passes, the hand backpropagation of
 Sequential, the graph layout, and the registry's third verification route.
 
 The reference is always independent of the engine: finite differences
-(nnmath.jacobian.numeric_gradient), closed forms, or the hand-written backward
+(nnmath.gradcheck.numeric_gradient), closed forms, or the hand-written backward
 passes of the layers.
 """
 
@@ -15,10 +15,13 @@ from hypothesis import strategies as st
 import nnmath as nm
 from nnmath import autodiff as ad
 from nnmath.autodiff import Tensor, unbroadcast
-from nnmath.graphdraw import draw_graph, graph_layout
-from nnmath.identities import REGISTRY
-from nnmath.jacobian import numeric_gradient, numeric_jacobian
+from nnmath.book.graphdraw import draw_graph, graph_layout
+from nnmath.book.identities import REGISTRY
+from nnmath.gradcheck import numeric_gradient, numeric_jacobian
 from strategies import broadcast_pairs
+from nnmath.book.chapters import ch10_reuse_formula as ch10
+from nnmath.book.chapters import ch13_computational_graphs as ch13
+from nnmath.book.chapters import ch14_autodiff_engine as ch14
 
 # Central differences with h = 1e-6 on O(1) values: truncation ~1e-12, round-off ~1e-10.
 RTOL, ATOL = 1e-6, 1e-8
@@ -211,7 +214,7 @@ def test_shared_subexpression_and_the_naive_recursion():
     L = u + 3.0 * u
     L.backward()
     assert x.grad == 24.0
-    ad.naive_recursive_backward(L)
+    ch13.naive_recursive_backward(L)
     assert x.grad == 6.0  # wrong: u passed its gradient on before 3u had contributed
 
 
@@ -239,7 +242,7 @@ def test_chain_of_100000_nodes_needs_no_recursion():
     np.testing.assert_array_equal(x.grad, [0.0, 0.0])
 
 
-def test_backward_twice_accumulates_and_zero_grad_resets():
+def test_backward_twice_sets_the_same_gradients_and_zero_grad_resets():
     rng = _rng(3)
     W = Tensor(rng.standard_normal((3, 2)))
     X = rng.standard_normal((4, 3))
@@ -247,13 +250,21 @@ def test_backward_twice_accumulates_and_zero_grad_resets():
     L = h.sum()
     L.backward()
     first_W, first_h = W.grad.copy(), h.grad.copy()
-    L.backward()  # accumulates, like PyTorch: twice the gradient at every node
-    np.testing.assert_allclose(W.grad, 2 * first_W, rtol=1e-15)
-    np.testing.assert_allclose(h.grad, 2 * first_h, rtol=1e-15)
+    L.backward()  # sets, as a layer's backward sets dW: the same gradient at every node
+    np.testing.assert_array_equal(W.grad, first_W)
+    np.testing.assert_array_equal(h.grad, first_h)
     L.zero_grad()
     assert not W.grad.any() and not h.grad.any()
     L.backward()
     np.testing.assert_allclose(W.grad, first_W, rtol=1e-15)
+
+
+def test_zero_grad_on_a_leaf_resets_it():
+    x = Tensor(np.array([1.0, -2.0]))
+    (x * x).sum().backward()
+    np.testing.assert_array_equal(x.grad, [2.0, -4.0])
+    x.zero_grad()
+    np.testing.assert_array_equal(x.grad, [0.0, 0.0])
 
 
 def test_leaf_gradient_is_a_private_copy():
@@ -284,7 +295,7 @@ def test_sigmoid_is_stable_for_large_inputs():
 def test_reverse_mode_jacobian_of_softmax_is_the_closed_form():
     z = _rng(4).standard_normal(5)
     p = np.exp(z - z.max()) / np.exp(z - z.max()).sum()
-    J = ad.jacobian(ad.softmax, z)
+    J = ad.reverse_mode_jacobian(ad.softmax, z)
     np.testing.assert_allclose(J, np.diag(p) - np.outer(p, p), rtol=1e-12, atol=1e-15)
     np.testing.assert_allclose(J, numeric_jacobian(lambda v: ad.softmax(Tensor(v)).data, z),
                                rtol=RTOL, atol=ATOL)
@@ -434,11 +445,11 @@ def test_operation_counts_of_a_layer():
     X = rng.standard_normal((5, 4))                       # a constant: no dX
     W, b = Tensor(rng.standard_normal((4, 3))), Tensor(np.zeros(3))
     L = (X @ W + b).tanh().sum()
-    counts = ad.operation_counts(L)
+    counts = ch14.operation_counts(L)
     assert counts["@"] == (5 * 4 * 3, 5 * 4 * 3)          # forward XW; backward Xᵀδ only
     assert counts["+"] == (15, 30)                          # g goes to XW and (summed) to b
     assert counts["tanh"] == (15, 15) and counts["sum"] == (15, 15)
-    counts = ad.operation_counts((Tensor(X) @ W).sum())   # now X needs one too: δWᵀ
+    counts = ch14.operation_counts((Tensor(X) @ W).sum())   # now X needs one too: δWᵀ
     assert counts["@"] == (60, 120)
 
 
@@ -446,9 +457,9 @@ def test_operation_counts_match_the_multiply_adds_of_chapter_9():
     rng = _rng(9)
     model = nm.model.Sequential(nm.Linear(4, 6, rng=rng), nm.Tanh(), nm.Linear(6, 3, rng=rng))
     forward, _ = ad.from_sequential(model)
-    counts = ad.operation_counts(ad.mse_loss(forward(Tensor(rng.standard_normal((7, 4)))),
+    counts = ch14.operation_counts(ad.mse_loss(forward(Tensor(rng.standard_normal((7, 4)))),
                                              np.zeros((7, 3))))
-    rows = nm.model.multiply_adds((4, 6, 3), 7)
+    rows = ch10.multiply_adds((4, 6, 3), 7)
     assert counts["@"] == (sum(r["forward"] for r in rows), sum(r["backward"] for r in rows))
 
 
@@ -464,7 +475,7 @@ def test_every_identity_is_recovered_by_the_engine(name):
         f"nnmath/identities/autodiff_routes.py")
     for seed in range(3):
         check = identity.check_autodiff(np.random.default_rng(seed))
-        assert check.passed, f"{name}: engine vs compact, relative error {check.max_rel_error:.2e}"
+        assert check.passed, f"{name}: engine vs compact, relative error {check.rel_error:.2e}"
 
 
 def test_naive_recursion_is_right_on_a_tree():
@@ -473,5 +484,5 @@ def test_naive_recursion_is_right_on_a_tree():
     L = ((a * b).tanh() + c.exp()) * 3.0
     L.backward()
     expected = [float(v.grad) for v in (a, b, c)]
-    ad.naive_recursive_backward(L)
+    ch13.naive_recursive_backward(L)
     assert [float(v.grad) for v in (a, b, c)] == expected

@@ -1,4 +1,4 @@
-"""Tests of nnmath.batching (chapter 11): per-sample gradients, the folded bias, conditioning.
+"""Tests of nnmath.book.chapters.ch11_minibatches (chapter 11): per-sample gradients, the folded bias, conditioning.
 
 Independent routes: an explicit Python loop over samples, nnmath.Linear's own
 backward, closed-form eigenvalues and numpy.linalg.lstsq.
@@ -10,7 +10,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import nnmath as nm
-from nnmath.batching import (append_ones_column, condition_number, fold_bias,
+from nnmath.book.chapters.ch11_minibatches import (append_ones_column, condition_number, fold_bias,
                              gradient_descent_path, least_squares_hessian,
                              per_sample_weight_gradients, unfold_bias)
 from nnmath.matmul import matmul_grad_W
@@ -69,7 +69,7 @@ def test_mean_loss_gradient_is_the_mean_of_single_sample_gradients():
 
 
 def test_per_sample_gradients_run_on_sympy_symbols():
-    from nnmath.symbolic import is_zero, symbol_array
+    from nnmath.book.symbolic import is_zero, symbol_array
 
     X, dY = symbol_array("X", (3, 2), real=True), symbol_array("d", (3, 2), real=True)
     assert is_zero(per_sample_weight_gradients(X, dY).sum(axis=0) - X.T @ dY)
@@ -117,9 +117,9 @@ def test_hessian_is_the_second_derivative_of_the_mse():
     H = least_squares_hessian(X)
 
     def grad(w):
-        return nm.jacobian.numeric_gradient(lambda v: nm.losses.mse(X @ v.reshape(3, 1), t), w)
+        return nm.gradcheck.numeric_gradient(lambda v: nm.losses.mse(X @ v.reshape(3, 1), t), w)
 
-    H_fd = nm.jacobian.numeric_jacobian(grad, np.zeros(3))
+    H_fd = nm.gradcheck.numeric_jacobian(grad, np.zeros(3))
     np.testing.assert_allclose(H, H_fd, rtol=1e-4, atol=1e-5)
 
 

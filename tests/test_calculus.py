@@ -1,4 +1,4 @@
-"""nnmath.calculus: the chain rule as a product of Jacobians, and input checks.
+"""nnmath.book.chapters.ch03_derivatives: the chain rule as a product of Jacobians, and input checks.
 
 The registry entries of chapter 3 (linear_map_grad_x, quadratic_form_grad,
 quadratic_form_grad_A) are checked by tests/test_identities.py; here the chain
@@ -9,8 +9,8 @@ independent route that never forms the factors.
 import numpy as np
 import pytest
 
-from nnmath import calculus as calc
-from nnmath.jacobian import numeric_gradient, numeric_jacobian
+from nnmath.book.chapters import ch03_derivatives as calc
+from nnmath.gradcheck import numeric_gradient, numeric_jacobian
 
 # Central differences with h = 1e-6 on order-one values are good to ~1e-9.
 RTOL, ATOL = 1e-6, 1e-8

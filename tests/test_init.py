@@ -7,7 +7,8 @@ import pytest
 
 import nnmath as nm
 from nnmath import init
-from nnmath.jacobian import numeric_gradient
+from nnmath.gradcheck import numeric_gradient
+from nnmath.book.chapters import ch16_vanishing_exploding as ch16
 
 N_IN, N_OUT = 300, 200  # 60 000 draws: the sample variance is within ~0.6 % (1 sd)
 
@@ -32,7 +33,7 @@ def test_preactivation_variance_matches_a_sample():
     X = np.maximum(rng.standard_normal((4000, n)) + 0.5, 0)
     W = init.he_normal(n, 400, rng)
     Z = X @ W
-    predicted = init.preactivation_variance(n, 2.0 / n, np.mean(X ** 2))
+    predicted = ch16.preactivation_variance(n, 2.0 / n, np.mean(X ** 2))
     assert Z.var() == pytest.approx(predicted, rel=0.05)
 
 
@@ -46,7 +47,7 @@ def test_he_keeps_relu_signals_while_naive_explodes_or_vanishes(seed):
     # Band: a factor within [0.8, 1.25] per layer; a single width-64 net fluctuates
     # (chapter 16), so the band is per layer, and naive init misses it by far.
     def growth(scheme):
-        return _growth_per_layer(init.propagate("relu", scheme, depth=20, width=64,
+        return _growth_per_layer(ch16.propagate("relu", scheme, depth=20, width=64,
                                                 rng=np.random.default_rng(seed)))
 
     assert 0.8 < growth("he") < 1.25
@@ -57,7 +58,7 @@ def test_he_keeps_relu_signals_while_naive_explodes_or_vanishes(seed):
 def test_he_relu_ensemble_mean_after_20_layers_within_factor_2():
     # E_W[E h_20^2] = E[x^2] exactly; averaging 12 nets of width 128 tames the spread
     # (over 40 such ensembles the mean ranged over [0.57, 1.53])
-    values = [init.propagate("relu", "he", depth=20, width=128, batch=32,
+    values = [ch16.propagate("relu", "he", depth=20, width=128, batch=32,
                              rng=np.random.default_rng(s)) for s in range(12)]
     ratio = np.mean([p.activation_second_moment[-1] / p.input_second_moment for p in values])
     assert 0.5 < ratio < 2.0
@@ -66,7 +67,7 @@ def test_he_relu_ensemble_mean_after_20_layers_within_factor_2():
 @pytest.mark.parametrize("seed", range(3))
 def test_xavier_tanh_neither_explodes_nor_collapses(seed):
     def run(scheme):
-        return init.propagate("tanh", scheme, depth=20, width=64,
+        return ch16.propagate("tanh", scheme, depth=20, width=64,
                               rng=np.random.default_rng(seed))
 
     p = run("xavier")
@@ -89,7 +90,7 @@ def test_propagate_backward_matches_finite_differences():
     X, G = rng.standard_normal((3, 4)), rng.standard_normal((3, 4))
     Ws = [init.xavier_normal(4, 4, np.random.default_rng(100 + k)) for k in range(3)]
     draws = iter(Ws)
-    p = init.propagate("tanh", lambda n, m, rng: next(draws), depth=3, width=4, batch=3,
+    p = ch16.propagate("tanh", lambda n, m, rng: next(draws), depth=3, width=4, batch=3,
                        rng=rng, X=X, upstream=G)
 
     def loss(W1):
@@ -106,13 +107,13 @@ def test_propagate_backward_matches_finite_differences():
 def test_bad_arguments_raise():
     rng = np.random.default_rng(0)
     with pytest.raises(ValueError, match="unknown activation 'swish'"):
-        init.propagate("swish", "he", rng=rng)
+        ch16.propagate("swish", "he", rng=rng)
     with pytest.raises(ValueError, match="unknown init"):
-        init.propagate("relu", "lecun", rng=rng)
+        ch16.propagate("relu", "lecun", rng=rng)
     with pytest.raises(ValueError, match="depth"):
-        init.propagate("relu", "he", depth=0, rng=rng)
+        ch16.propagate("relu", "he", depth=0, rng=rng)
     with pytest.raises(ValueError, match="X has shape"):
-        init.propagate("relu", "he", width=4, batch=2, X=np.ones((3, 4)), rng=rng)
+        ch16.propagate("relu", "he", width=4, batch=2, X=np.ones((3, 4)), rng=rng)
     with pytest.raises(ValueError, match="in_features"):
         init.he_normal(0, 3, rng)
     with pytest.raises(TypeError, match="Generator"):
@@ -122,4 +123,4 @@ def test_bad_arguments_raise():
 
 
 def test_activation_factories_are_nnmath_modules():
-    assert init.ACTIVATIONS["relu"] is nm.ReLU and init.INITIALISERS["he"] is init.he_normal
+    assert ch16.ACTIVATIONS["relu"] is nm.ReLU and init.INITIALISERS["he"] is init.he_normal

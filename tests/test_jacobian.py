@@ -1,4 +1,4 @@
-"""nnmath.jacobian: the numeric Jacobian against closed forms, the full tensors
+"""nnmath.book.jacobians: the numeric Jacobian against closed forms, the full tensors
 of chapters 4 and 5 against the numeric Jacobian of their forward maps, and
 the slow route (full tensor contracted with δ) against the compact formulas.
 """
@@ -6,8 +6,10 @@ the slow route (full tensor contracted with δ) against the compact formulas.
 import numpy as np
 import pytest
 
-from nnmath import jacobian as jac
+from nnmath import gradcheck
+from nnmath.book import jacobians as jac
 from nnmath import matmul as mm
+from nnmath.book.chapters import ch04_vector_by_matrix as ch04
 
 # Central differences of a function whose entries are O(1): round-off ~ eps/h ≈ 1e-10,
 # so entries that should be exactly zero come out as |error| < 1e-8.
@@ -26,7 +28,7 @@ def _rng(*key):
 def test_numeric_jacobian_of_linear_map_is_the_matrix():
     A = _rng(1).standard_normal((3, 4))
     x = _rng(2).standard_normal(4)
-    np.testing.assert_allclose(jac.numeric_jacobian(lambda v: A @ v, x), A,
+    np.testing.assert_allclose(gradcheck.numeric_jacobian(lambda v: A @ v, x), A,
                                rtol=RTOL, atol=ATOL)
 
 
@@ -38,7 +40,7 @@ def test_numeric_jacobian_of_linear_map_is_the_matrix():
 ], ids=["tanh", "exp", "cube", "sigmoid"])
 def test_numeric_jacobian_of_elementwise_function_is_diagonal(f, df):
     x = _rng(3).uniform(-1.5, 1.5, size=5)
-    np.testing.assert_allclose(jac.numeric_jacobian(f, x), np.diag(df(x)),
+    np.testing.assert_allclose(gradcheck.numeric_jacobian(f, x), np.diag(df(x)),
                                rtol=RTOL, atol=ATOL)
 
 
@@ -53,7 +55,7 @@ def test_numeric_jacobian_of_matrix_square():
                 expected[a, b, a, d] += M[d, b]
             for c in range(n):
                 expected[a, b, c, b] += M[a, c]
-    np.testing.assert_allclose(jac.numeric_jacobian(lambda A: A @ A, M), expected,
+    np.testing.assert_allclose(gradcheck.numeric_jacobian(lambda A: A @ A, M), expected,
                                rtol=RTOL, atol=ATOL)
 
 
@@ -61,21 +63,21 @@ def test_numeric_gradient_of_determinant_is_jacobis_formula():
     # ∂ det(M) / ∂M = det(M) M^{-T}
     M = _rng(5).standard_normal((3, 3)) + 3.0 * np.eye(3)
     expected = np.linalg.det(M) * np.linalg.inv(M).T
-    np.testing.assert_allclose(jac.numeric_gradient(np.linalg.det, M), expected,
+    np.testing.assert_allclose(gradcheck.numeric_gradient(np.linalg.det, M), expected,
                                rtol=1e-6, atol=1e-7)
 
 
 def test_numeric_jacobian_leaves_input_untouched_and_has_layout_out_plus_in():
     X = _rng(6).standard_normal((2, 3))
     before = X.copy()
-    J = jac.numeric_jacobian(lambda A: A.sum(axis=0), X)
+    J = gradcheck.numeric_jacobian(lambda A: A.sum(axis=0), X)
     assert J.shape == (3, 2, 3)
     np.testing.assert_array_equal(X, before)
 
 
 def test_numeric_gradient_rejects_array_output():
     with pytest.raises(ValueError, match="numeric_gradient"):
-        jac.numeric_gradient(lambda v: 2.0 * v, np.ones(3))
+        gradcheck.numeric_gradient(lambda v: 2.0 * v, np.ones(3))
 
 
 # ---------------------------------------------------------------------------
@@ -88,7 +90,7 @@ def test_vector_by_matrix_jacobian(N, D, C):
     x, W = rng.standard_normal(D), rng.standard_normal((D, C))
     F = jac.vector_by_matrix_jacobian(x, W)
     assert F.shape == (C, D, C)
-    np.testing.assert_allclose(F, jac.numeric_jacobian(lambda V: x @ V, W),
+    np.testing.assert_allclose(F, gradcheck.numeric_jacobian(lambda V: x @ V, W),
                                rtol=RTOL, atol=ATOL)
 
 
@@ -98,7 +100,7 @@ def test_column_vector_by_matrix_jacobian(N, D, C):
     W, x = rng.standard_normal((C, D)), rng.standard_normal(D)
     F = jac.column_vector_by_matrix_jacobian(W, x)
     assert F.shape == (C, C, D)
-    np.testing.assert_allclose(F, jac.numeric_jacobian(lambda V: V @ x, W),
+    np.testing.assert_allclose(F, gradcheck.numeric_jacobian(lambda V: V @ x, W),
                                rtol=RTOL, atol=ATOL)
 
 
@@ -108,7 +110,7 @@ def test_matrix_by_matrix_jacobian_X(N, D, C):
     X, W = rng.standard_normal((N, D)), rng.standard_normal((D, C))
     J = jac.matrix_by_matrix_jacobian_X(X, W)
     assert J.shape == (N, C, N, D)
-    np.testing.assert_allclose(J, jac.numeric_jacobian(lambda V: V @ W, X),
+    np.testing.assert_allclose(J, gradcheck.numeric_jacobian(lambda V: V @ W, X),
                                rtol=RTOL, atol=ATOL)
 
 
@@ -118,7 +120,7 @@ def test_matrix_by_matrix_jacobian_W(N, D, C):
     X, W = rng.standard_normal((N, D)), rng.standard_normal((D, C))
     J = jac.matrix_by_matrix_jacobian_W(X, W)
     assert J.shape == (N, C, D, C)
-    np.testing.assert_allclose(J, jac.numeric_jacobian(lambda V: X @ V, W),
+    np.testing.assert_allclose(J, gradcheck.numeric_jacobian(lambda V: X @ V, W),
                                rtol=RTOL, atol=ATOL)
 
 
@@ -133,8 +135,8 @@ def test_contraction_equals_compact_formulas(N, D, C):
     W, Wc = rng.standard_normal((D, C)), rng.standard_normal((C, D))
     dy, dY = rng.standard_normal(C), rng.standard_normal((N, C))
     cases = [
-        (jac.vector_by_matrix_jacobian(x, W), dy, mm.vector_matmul_grad_W(x, dy)),
-        (jac.column_vector_by_matrix_jacobian(Wc, x), dy, mm.column_matvec_grad_W(dy, x)),
+        (jac.vector_by_matrix_jacobian(x, W), dy, ch04.vector_matmul_grad_W(x, dy)),
+        (jac.column_vector_by_matrix_jacobian(Wc, x), dy, ch04.column_matvec_grad_W(dy, x)),
         (jac.matrix_by_matrix_jacobian_W(X, W), dY, mm.matmul_grad_W(X, dY)),
         (jac.matrix_by_matrix_jacobian_X(X, W), dY, mm.matmul_grad_X(dY, W)),
     ]
@@ -148,7 +150,7 @@ def test_contraction_equals_finite_differences_of_scalar_loss():
     rng = _rng(15)
     X, W, dY = rng.standard_normal((3, 4)), rng.standard_normal((4, 2)), rng.standard_normal((3, 2))
     slow = jac.contract_with_upstream(jac.matrix_by_matrix_jacobian_W(X, W), dY)
-    numeric = jac.numeric_gradient(lambda V: float(np.sum(dY * (X @ V))), W)
+    numeric = gradcheck.numeric_gradient(lambda V: float(np.sum(dY * (X @ V))), W)
     np.testing.assert_allclose(slow, numeric, rtol=RTOL, atol=ATOL)
 
 
@@ -229,12 +231,12 @@ def test_forward_scheme_has_first_order_error_and_central_second_order():
     """exp at 0: the forward difference errs by about h/2, the central one by about h²/6."""
     x = np.array([0.0])
     h = 1e-3
-    forward = jac.numeric_jacobian(np.exp, x, h=h, scheme="forward")[0, 0]
-    central = jac.numeric_jacobian(np.exp, x, h=h, scheme="central")[0, 0]
+    forward = gradcheck.numeric_jacobian(np.exp, x, h=h, scheme="forward")[0, 0]
+    central = gradcheck.numeric_jacobian(np.exp, x, h=h, scheme="central")[0, 0]
     assert abs((forward - 1.0) - h / 2) < 1e-6
     assert abs((central - 1.0) - h**2 / 6) < 1e-9
 
 
 def test_unknown_scheme_is_named():
     with pytest.raises(ValueError, match="numeric_jacobian: unknown scheme 'backward'"):
-        jac.numeric_jacobian(np.exp, np.zeros(2), scheme="backward")
+        gradcheck.numeric_jacobian(np.exp, np.zeros(2), scheme="backward")

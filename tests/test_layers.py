@@ -12,7 +12,8 @@ import pytest
 import nnmath as nm
 from nnmath import layers as lay
 from nnmath.activations import tanh_backward
-from nnmath.jacobian import numeric_gradient, numeric_jacobian
+from nnmath.gradcheck import numeric_gradient, numeric_jacobian
+from nnmath.book.chapters import ch07_one_layer as ch07
 
 RTOL, ATOL = 1e-7, 1e-9
 
@@ -121,15 +122,15 @@ def test_column_layer_backward_matches_finite_differences(wrt, index):
         return float(u @ np.tanh(p["W"] @ p["x"] + p["b"]))
 
     expected = numeric_gradient(score, inputs[wrt])
-    a = lay.column_layer_forward(inputs["W"], inputs["x"], inputs["b"])
+    a = ch07.column_layer_forward(inputs["W"], inputs["x"], inputs["b"])
     delta = tanh_backward(u, a)
-    actual = lay.column_layer_backward(delta, inputs["W"], inputs["x"])[index]
+    actual = ch07.column_layer_backward(delta, inputs["W"], inputs["x"])[index]
     np.testing.assert_allclose(actual, expected, rtol=RTOL, atol=ATOL)
 
 
 def test_column_layer_forward_default_is_tanh():
     W, x, b = np.eye(2), np.array([0.5, -1.0]), np.array([0.0, 1.0])
-    np.testing.assert_allclose(lay.column_layer_forward(W, x, b), np.tanh([0.5, 0.0]), rtol=1e-15)
+    np.testing.assert_allclose(ch07.column_layer_forward(W, x, b), np.tanh([0.5, 0.0]), rtol=1e-15)
 
 
 # -- errors ----------------------------------------------------------------------------

@@ -1,16 +1,17 @@
 """Sequential, the chapter-9 backprop formulas, and the chapter-10 reuse formula.
 
 Every gradient is compared with central finite differences of the loss
-(nnmath.jacobian.numeric_gradient), an independent route.
+(nnmath.gradcheck.numeric_gradient), an independent route.
 """
 
 import numpy as np
 import pytest
 
 import nnmath as nm
-from nnmath.jacobian import numeric_gradient
-from nnmath.model import (Sequential, backprop_weight_gradients, multiply_adds,
-                          prove_backprop, reuse_formula_gradients)
+from nnmath.gradcheck import numeric_gradient
+from nnmath.model import Sequential
+from nnmath.book.chapters.ch09_backprop_layers import backprop_weight_gradients, prove_backprop
+from nnmath.book.chapters.ch10_reuse_formula import multiply_adds, reuse_formula_gradients
 
 
 def three_layer(rng, sizes=(4, 5, 3, 3), act=nm.Tanh):

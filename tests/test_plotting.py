@@ -1,4 +1,4 @@
-"""nnmath.plotting: the flattened matrix and the drawn pattern are what the chapters claim."""
+"""nnmath.book.plotting: the flattened matrix and the drawn pattern are what the chapters claim."""
 
 import matplotlib
 
@@ -9,9 +9,9 @@ import numpy as np  # noqa: E402
 import pytest  # noqa: E402
 import sympy as sp  # noqa: E402
 
-from nnmath import jacobian as jac  # noqa: E402
-from nnmath import symbolic as sym  # noqa: E402
-from nnmath.plotting import flatten_jacobian, nonzero_mask, plot_sparsity  # noqa: E402
+from nnmath.book import jacobians as jac  # noqa: E402
+from nnmath.book import symbolic as sym  # noqa: E402
+from nnmath.book.plotting import flatten_jacobian, nonzero_mask, plot_sparsity  # noqa: E402
 
 
 @pytest.fixture(autouse=True)

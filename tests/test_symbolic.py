@@ -1,4 +1,4 @@
-"""nnmath.symbolic: the SymPy proofs hold where they should, fail where they
+"""nnmath.book.symbolic: the SymPy proofs hold where they should, fail where they
 should, and agree with plain numbers once the symbols are replaced by values.
 """
 
@@ -7,7 +7,9 @@ import pytest
 import sympy as sp
 
 import nnmath as nm
-from nnmath import symbolic as sym
+from nnmath.book import symbolic as sym
+from nnmath.book import jacobians
+from nnmath.book.chapters import ch04_vector_by_matrix as ch04
 
 SIZES = [(1, 1, 1), (2, 3, 2), (3, 2, 4), (2, 2, 3)]  # (N, D, C)
 
@@ -51,16 +53,16 @@ def test_symbolic_slow_route_agrees_with_numbers(N, D, C):
 
 
 def test_symbolic_jacobian_agrees_with_numeric_tensor():
-    # the exact 4-D Jacobian, evaluated at numbers, is the array nnmath.jacobian builds
+    # the exact 4-D Jacobian, evaluated at numbers, is the array nnmath.book.jacobians builds
     N, D, C = 2, 3, 2
     proofs = sym.prove_matmul_collapse(N, D, C)
     rng = np.random.default_rng(21)
     X, W = rng.standard_normal((N, D)), rng.standard_normal((D, C))
     values = [(sym.symbol_array("X", (N, D)), X), (sym.symbol_array("W", (D, C)), W)]
     np.testing.assert_allclose(_evaluate(proofs["W"].details["jacobian"], values),
-                               nm.jacobian.matrix_by_matrix_jacobian_W(X, W), atol=1e-15)
+                               jacobians.matrix_by_matrix_jacobian_W(X, W), atol=1e-15)
     np.testing.assert_allclose(_evaluate(proofs["X"].details["jacobian"], values),
-                               nm.jacobian.matrix_by_matrix_jacobian_X(X, W), atol=1e-15)
+                               jacobians.matrix_by_matrix_jacobian_X(X, W), atol=1e-15)
 
 
 # ---------------------------------------------------------------------------
@@ -105,13 +107,13 @@ def test_prove_vjp_of_vector_products():
     x, W, Wc = (sym.symbol_array("x", (3,)), sym.symbol_array("W", (3, 2)),
                 sym.symbol_array("V", (2, 3)))
     assert sym.prove_vjp(lambda x, W: x @ W, {"x": x, "W": W}, "W",
-                         lambda delta, out, x, W: nm.matmul.vector_matmul_grad_W(x, delta))
+                         lambda delta, out, x, W: ch04.vector_matmul_grad_W(x, delta))
     assert sym.prove_vjp(lambda W, x: W @ x, {"W": Wc, "x": x}, "W",
-                         lambda delta, out, W, x: nm.matmul.column_matvec_grad_W(delta, x))
+                         lambda delta, out, W, x: ch04.column_matvec_grad_W(delta, x))
     # the row-vector answer used for the column convention is wrong (it is transposed)
     assert not sym.prove_vjp(lambda W, x: W @ x, {"W": sym.symbol_array("V", (2, 2)),
                                                    "x": sym.symbol_array("x", (2,))}, "W",
-                             lambda delta, out, W, x: nm.matmul.vector_matmul_grad_W(x, delta))
+                             lambda delta, out, W, x: ch04.vector_matmul_grad_W(x, delta))
 
 
 # ---------------------------------------------------------------------------
@@ -201,7 +203,7 @@ def test_to_latex_writes_kronecker_delta_as_a_bracket(all_sizes):
 
 def test_is_zero_refutes_a_wrong_formula_without_simplify(monkeypatch):
     """A non-zero difference is refuted by evaluation at a point; simplify is never reached."""
-    import nnmath.symbolic as symbolic
+    import nnmath.book.symbolic as symbolic
 
     def no_simplify(expr):
         raise AssertionError("simplify called on a difference that is not zero")

@@ -6,8 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from nnmath import verify
-from nnmath.identities import REGISTRY
+from nnmath.book import verify
+from nnmath.book.identities import REGISTRY
 
 ROOT = Path(__file__).resolve().parents[1]
 PAIR = "matmul_grad_W,matmul_grad_X"

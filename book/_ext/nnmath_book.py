@@ -4,7 +4,7 @@
 page's). With ``:all:`` it lists every registered identity, grouped by the
 chapter that derives it, in table-of-contents order (the cheat sheet). Nothing
 is typed by hand: title, LaTeX, shapes and verification routes all come from
-:mod:`nnmath.identities`.
+:mod:`nnmath.book.identities`.
 
 While a page with the directive is read, every identity it shows is checked
 by every route the entry supports: the SymPy proof(s), finite differences on
@@ -36,7 +36,7 @@ from docutils.parsers.rst import directives
 from sphinx.util import logging
 from sphinx.util.docutils import SphinxDirective
 
-from nnmath.identities import REGISTRY, for_chapter
+from nnmath.book.identities import REGISTRY, for_chapter
 
 logger = logging.getLogger(__name__)
 
@@ -72,7 +72,7 @@ def _numeric_route(check, label):
         return None
     text = f"{label} (relative error below {_tolerance(check.rtol)})"
     problem = "" if check.passed else (
-        f"the {check.route} check failed: relative error {check.max_rel_error:.2e} "
+        f"the {check.route} check failed: relative error {check.rel_error:.2e} "
         f"> {_tolerance(check.rtol)}")
     return check.passed, text, problem
 

@@ -10,7 +10,7 @@ from urllib.parse import unquote, urldefrag, urlparse
 
 import pytest
 
-from nnmath.identities import REGISTRY
+from nnmath.book.identities import REGISTRY
 
 from .conftest import CHAPTERS, PAGES, ROOT, toc_pages
 

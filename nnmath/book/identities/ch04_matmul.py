@@ -1,10 +1,9 @@
 """Registry entries for products with a matrix (chapters 4 and 5)."""
 
-import numpy as np
-
-from .. import matmul as mm
+from ... import matmul as mm
+from ..chapters import ch04_vector_by_matrix as ch04
 from ..symbolic import prove_matmul_collapse_all_sizes
-from .core import Identity, register
+from .core import IdentityEntry, register
 
 VECTOR_BY_MATRIX = "derivations/04_vector_by_matrix"
 MATRIX_BY_MATRIX = "derivations/05_matrix_by_matrix"
@@ -22,7 +21,7 @@ def _sample_batch(rng, N=5, D=4, C=3):
     return {"X": rng.standard_normal((N, D)), "W": rng.standard_normal((D, C))}
 
 
-register(Identity(
+register(IdentityEntry(
     name="vector_matmul_grad_W",
     title="Row vector times matrix: gradient with respect to the matrix",
     chapter=VECTOR_BY_MATRIX,
@@ -30,12 +29,13 @@ register(Identity(
     shapes={"x": "(D,)", "W": "(D, C)", "delta": "(C,)", "dL/dW": "(D, C)"},
     forward=lambda x, W: x @ W,
     wrt="W",
-    compact=lambda delta, out, x, W: mm.vector_matmul_grad_W(x, delta),
+    compact=lambda delta, out, x, W: ch04.vector_matmul_grad_W(x, delta),
+    tensor_forward=lambda x, W: x @ W,
     sample=_sample_row_vector,
     symbolic_sizes=({"x": (2,), "W": (2, 3)}, {"x": (3,), "W": (3, 2)}),
 ))
 
-register(Identity(
+register(IdentityEntry(
     name="column_matvec_grad_W",
     title="Matrix times column vector: gradient with respect to the matrix",
     chapter=VECTOR_BY_MATRIX,
@@ -43,7 +43,8 @@ register(Identity(
     shapes={"W": "(C, D)", "x": "(D,)", "delta": "(C,)", "dL/dW": "(C, D)"},
     forward=lambda W, x: W @ x,
     wrt="W",
-    compact=lambda delta, out, W, x: mm.column_matvec_grad_W(delta, x),
+    compact=lambda delta, out, W, x: ch04.column_matvec_grad_W(delta, x),
+    tensor_forward=lambda W, x: W @ x,
     sample=_sample_column_vector,
     symbolic_sizes=({"W": (3, 2), "x": (2,)}, {"W": (2, 3), "x": (3,)}),
 ))
@@ -53,7 +54,7 @@ def _all_sizes(key):
     return lambda: prove_matmul_collapse_all_sizes()[key]
 
 
-register(Identity(
+register(IdentityEntry(
     name="matmul_grad_W",
     title="Matrix product: gradient with respect to the weights",
     chapter=MATRIX_BY_MATRIX,
@@ -69,7 +70,7 @@ register(Identity(
     extra={"all_sizes_proof": _all_sizes("W")},
 ))
 
-register(Identity(
+register(IdentityEntry(
     name="matmul_grad_X",
     title="Matrix product: gradient with respect to the input",
     chapter=MATRIX_BY_MATRIX,

@@ -15,7 +15,7 @@ import numpy as np
 import sympy as sp
 from sympy.printing.latex import LatexPrinter
 
-from .matmul import matmul_forward, matmul_grad_W, matmul_grad_X
+from ..matmul import matmul_forward, matmul_grad_W, matmul_grad_X
 
 __all__ = [
     "ProofResult",

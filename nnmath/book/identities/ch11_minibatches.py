@@ -1,16 +1,16 @@
 """Registry entries for mini-batches (chapter 11)."""
 
-from .. import batching as bt
-from ..layers import bias_grad
-from ..matmul import matmul_forward, matmul_grad_W
-from .core import Identity, register
+from ..chapters import ch11_minibatches as bt
+from ...layers import bias_grad
+from ...matmul import matmul_forward, matmul_grad_W
+from .core import IdentityEntry, register
 
 MINIBATCHES = "derivations/11_minibatches"
 
 
 def _tensor_forward_folded(X, Wb):
     """``[X 1] Wb`` with Tensor operations; the padded input is a constant."""
-    from ..autodiff import Tensor  # late import, as in Identity.check_autodiff
+    from ...autodiff import Tensor  # late import, as in Identity.check_autodiff
 
     return Tensor(bt.append_ones_column(X.data), requires_grad=False) @ Wb
 
@@ -23,7 +23,7 @@ def _sample_folded(rng, N=5, D=3, C=2):
     return {"X": rng.standard_normal((N, D)), "Wb": rng.standard_normal((D + 1, C))}
 
 
-register(Identity(
+register(IdentityEntry(
     name="minibatch_grad_W_outer_products",
     title="Mini-batch weight gradient: the sum of per-sample outer products",
     chapter=MINIBATCHES,
@@ -39,7 +39,7 @@ register(Identity(
     tensor_forward=lambda X, W: X @ W,
 ))
 
-register(Identity(
+register(IdentityEntry(
     name="bias_as_weight_row_grad",
     title="Bias folded into the weights: the gradient of the extra row is the bias gradient",
     chapter=MINIBATCHES,

@@ -13,9 +13,9 @@ and a compact formula for ``∂L/∂inputs[wrt]`` given the upstream gradient
 * ``tensor_forward`` (optional): the forward written with
   :class:`nnmath.autodiff.Tensor` operations for the third route.
 
-Three routes check an entry: :meth:`Identity.prove` (exact, SymPy),
-:meth:`Identity.check_numeric` (central finite differences) and
-:meth:`Identity.check_autodiff` (the reverse-mode engine).
+Three routes check an entry: :meth:`IdentityEntry.prove` (exact, SymPy),
+:meth:`IdentityEntry.check_numeric` (central finite differences) and
+:meth:`IdentityEntry.check_autodiff` (the reverse-mode engine).
 """
 
 from dataclasses import dataclass, field
@@ -23,10 +23,10 @@ from typing import Callable, Mapping, Optional
 
 import numpy as np
 
-from ..jacobian import numeric_gradient
+from ...gradcheck import norm_relative_error, numeric_gradient
 from ..symbolic import ProofResult, prove_vjp, symbol_array
 
-__all__ = ["Identity", "NumericCheck", "REGISTRY", "register", "get", "for_chapter",
+__all__ = ["IdentityEntry", "NumericCheck", "REGISTRY", "register", "get", "for_chapter",
            "ROUTES"]
 
 ROUTES = ("sympy", "finite differences", "autodiff")
@@ -34,39 +34,23 @@ ROUTES = ("sympy", "finite differences", "autodiff")
 
 @dataclass
 class NumericCheck:
-    """Outcome of a numeric check: the worst relative error against the reference."""
+    """Outcome of a numeric check: :func:`nnmath.gradcheck.norm_relative_error` against the reference."""
 
     name: str
     route: str
-    max_rel_error: float
+    rel_error: float
     rtol: float
 
     @property
     def passed(self):
-        return bool(self.max_rel_error <= self.rtol)
+        return bool(self.rel_error <= self.rtol)
 
     def __bool__(self):
         return self.passed
 
 
-def max_relative_error(actual, expected, floor=1e-12):
-    """Largest entry-wise error relative to the largest expected magnitude.
-
-    ``max|a − e| / max(max|e|, floor)``: scaling by the whole gradient (not
-    entry by entry) keeps an entry whose true value is near zero from turning
-    a round-off of 1e-11 into a "relative error" of 1.
-    """
-    actual, expected = np.asarray(actual, float), np.asarray(expected, float)
-    if actual.shape != expected.shape:
-        return float("inf")
-    if not actual.size:
-        return 0.0
-    scale = max(float(np.max(np.abs(expected))), floor)
-    return float(np.max(np.abs(actual - expected))) / scale
-
-
 @dataclass
-class Identity:
+class IdentityEntry:
     """One identity of the book; see the module docstring for the fields."""
 
     name: str
@@ -113,7 +97,7 @@ class Identity:
         expected = numeric_gradient(scalar, inputs[self.wrt])
         actual = self.compact(delta, out, **inputs)
         return NumericCheck(self.name, "finite differences",
-                            max_relative_error(actual, expected), self.fd_rtol)
+                            norm_relative_error(actual, expected), self.fd_rtol)
 
     # -- route 3: reverse-mode engine ----------------------------------------
     def check_autodiff(self, rng, *, rtol=1e-10):
@@ -123,7 +107,7 @@ class Identity:
         """
         if self.tensor_forward is None:
             return None
-        from ..autodiff import Tensor  # late import: the engine is optional here
+        from ...autodiff import Tensor  # late import: the engine is optional here
 
         inputs = dict(self.sample(rng))
         out = self.forward(**inputs)
@@ -132,7 +116,7 @@ class Identity:
         (self.tensor_forward(**tensors) * delta).sum().backward()
         actual = self.compact(delta, out, **inputs)
         return NumericCheck(self.name, "autodiff",
-                            max_relative_error(actual, tensors[self.wrt].grad), rtol)
+                            norm_relative_error(actual, tensors[self.wrt].grad), rtol)
 
     @property
     def routes(self):

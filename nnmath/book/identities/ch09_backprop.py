@@ -12,11 +12,11 @@ composition for a whole network with arbitrary activations.
 
 import numpy as np
 
-from .. import matmul as mm
-from .. import model
-from ..activations import tanh_backward
-from .activations import tanh_any
-from .core import Identity, register
+from ... import matmul as mm
+from ..chapters import ch09_backprop_layers as model
+from ...activations import tanh_backward
+from .ch06_activations import tanh_any
+from .core import IdentityEntry, register
 
 BACKPROP = "derivations/09_backprop_layers"
 
@@ -38,7 +38,7 @@ def _sample_layer(rng, N=3, D=4, C=2):
     return {"X": rng.standard_normal((N, D)), "W": rng.standard_normal((D, C))}
 
 
-register(Identity(
+register(IdentityEntry(
     name="backprop_output_delta",
     title="Output layer: the delta of the squared error",
     chapter=BACKPROP,
@@ -54,7 +54,7 @@ register(Identity(
     notes="Checked with f = tanh.",
 ))
 
-register(Identity(
+register(IdentityEntry(
     name="backprop_delta_recursion",
     title="The delta recursion: from layer l+1 back to layer l",
     chapter=BACKPROP,
@@ -71,7 +71,7 @@ register(Identity(
     notes="Checked with f = tanh.",
 ))
 
-register(Identity(
+register(IdentityEntry(
     name="backprop_layer_grad_W",
     title="Layer l of a network: gradient with respect to its weights",
     chapter=BACKPROP,
@@ -87,7 +87,7 @@ register(Identity(
     notes="Checked with f = tanh.",
 ))
 
-register(Identity(
+register(IdentityEntry(
     name="backprop_layer_grad_X",
     title="Layer l of a network: gradient with respect to its input",
     chapter=BACKPROP,

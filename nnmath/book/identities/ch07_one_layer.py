@@ -10,10 +10,11 @@ fed with ``δ = u ⊙ f'(z)`` from :func:`nnmath.activations.tanh_backward`.
 import numpy as np
 import sympy as sp
 
-from .. import layers as lay
-from ..activations import tanh, tanh_backward
-from .activations import elementwise
-from .core import Identity, register
+from ... import layers as lay
+from ..chapters import ch07_one_layer as ch07
+from ...activations import tanh, tanh_backward
+from .ch06_activations import elementwise
+from .core import IdentityEntry, register
 
 ONE_LAYER = "derivations/07_one_layer"
 
@@ -61,7 +62,7 @@ def _sample_delta(rng, C=3):
     return {"z": rng.standard_normal(C), "u": rng.standard_normal(C)}
 
 
-register(Identity(
+register(IdentityEntry(
     name="bias_grad",
     title="Bias broadcast over a batch: gradient with respect to the bias",
     chapter=ONE_LAYER,
@@ -80,12 +81,12 @@ register(Identity(
 
 def _one_layer_score(W, x, b, u):
     """s = uᵀ tanh(W x + b); SymPy's tanh on symbols, NumPy's on numbers (glue)."""
-    return u @ lay.column_layer_forward(W, x, b, activation=tanh_any)
+    return u @ ch07.column_layer_forward(W, x, b, activation=tanh_any)
 
 
 def _delta(W, x, b, u):
     """δ = u ⊙ tanh'(z) from the activation a = tanh(z) (glue: the formula is tanh_backward)."""
-    return tanh_backward(u, lay.column_layer_forward(W, x, b, activation=tanh_any))
+    return tanh_backward(u, ch07.column_layer_forward(W, x, b, activation=tanh_any))
 
 
 def _tensor_score(W, x, b, u):
@@ -97,7 +98,7 @@ _SHAPES = {"W": "(C, D)", "x": "(D,)", "b": "(C,)", "u": "(C,)", "delta": "(C,)"
 _SIZES = ({"W": (2, 2), "x": (2,), "b": (2,), "u": (2,)},
           {"W": (2, 3), "x": (3,), "b": (2,), "u": (2,)})
 
-register(Identity(
+register(IdentityEntry(
     name="one_layer_delta",
     title="One layer: the error signal at the pre-activation",
     chapter=ONE_LAYER,
@@ -113,7 +114,7 @@ register(Identity(
     notes="Checked with f = tanh, whose derivative is 1 - tanh(z)^2.",
 ))
 
-register(Identity(
+register(IdentityEntry(
     name="one_layer_grad_W",
     title="One layer (column convention): gradient with respect to the weights",
     chapter=ONE_LAYER,
@@ -122,14 +123,14 @@ register(Identity(
     shapes={**_SHAPES, "ds/dW": "(C, D)"},
     forward=_one_layer_score,
     wrt="W",
-    compact=lambda delta, out, W, x, b, u: delta * lay.column_layer_backward(
+    compact=lambda delta, out, W, x, b, u: delta * ch07.column_layer_backward(
         _delta(W, x, b, u), W, x)[0],
     sample=_sample_column_layer,
     symbolic_sizes=_SIZES,
     tensor_forward=_tensor_score,
 ))
 
-register(Identity(
+register(IdentityEntry(
     name="one_layer_grad_b",
     title="One layer (column convention): gradient with respect to the bias",
     chapter=ONE_LAYER,
@@ -138,14 +139,14 @@ register(Identity(
     shapes={**_SHAPES, "ds/db": "(C,)"},
     forward=_one_layer_score,
     wrt="b",
-    compact=lambda delta, out, W, x, b, u: delta * lay.column_layer_backward(
+    compact=lambda delta, out, W, x, b, u: delta * ch07.column_layer_backward(
         _delta(W, x, b, u), W, x)[1],
     sample=_sample_column_layer,
     symbolic_sizes=_SIZES,
     tensor_forward=_tensor_score,
 ))
 
-register(Identity(
+register(IdentityEntry(
     name="one_layer_grad_x",
     title="One layer (column convention): gradient with respect to the input",
     chapter=ONE_LAYER,
@@ -154,7 +155,7 @@ register(Identity(
     shapes={**_SHAPES, "ds/dx": "(D,)"},
     forward=_one_layer_score,
     wrt="x",
-    compact=lambda delta, out, W, x, b, u: delta * lay.column_layer_backward(
+    compact=lambda delta, out, W, x, b, u: delta * ch07.column_layer_backward(
         _delta(W, x, b, u), W, x)[2],
     sample=_sample_column_layer,
     symbolic_sizes=_SIZES,

@@ -14,9 +14,9 @@ from itertools import product
 import numpy as np
 import sympy as sp
 
-from .. import activations as act
+from ... import activations as act
 from ..symbolic import prove_vjp
-from .core import Identity, register
+from .core import IdentityEntry, register
 
 ACTIVATIONS = "derivations/06_activations"
 
@@ -94,7 +94,7 @@ def prove_piecewise(symbolic_forward, compact, *, shape=(2, 2), extra=None, name
     return results
 
 
-register(Identity(
+register(IdentityEntry(
     name="sigmoid_backward",
     title="Sigmoid: gradient through the activation",
     chapter=ACTIVATIONS,
@@ -110,7 +110,7 @@ register(Identity(
     tensor_forward=lambda Z: Z.sigmoid(),
 ))
 
-register(Identity(
+register(IdentityEntry(
     name="tanh_backward",
     title="Tanh: gradient through the activation",
     chapter=ACTIVATIONS,
@@ -133,7 +133,7 @@ def _relu_compact(delta, out, Z):
     return act.relu_backward(delta, Z)
 
 
-register(Identity(
+register(IdentityEntry(
     name="relu_backward",
     title="ReLU: gradient through the activation",
     chapter=ACTIVATIONS,
@@ -159,7 +159,7 @@ def _leaky_compact(delta, out, Z, slope):
     return act.leaky_relu_backward(delta, Z, slope)
 
 
-register(Identity(
+register(IdentityEntry(
     name="leaky_relu_backward",
     title="Leaky ReLU: gradient through the activation",
     chapter=ACTIVATIONS,

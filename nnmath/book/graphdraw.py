@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from .autodiff import Tensor, topological_order
+from ..autodiff import Tensor, topological_order
 
 __all__ = ["GraphLayout", "graph_layout", "draw_graph"]
 

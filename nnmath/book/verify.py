@@ -76,7 +76,7 @@ def _run_check(method, rng):
         return _error(err)
     if result is None:
         return RouteResult("n/a")
-    return RouteResult("ok" if result.passed else "FAIL", f"{result.max_rel_error:.1e}")
+    return RouteResult("ok" if result.passed else "FAIL", f"{result.rel_error:.1e}")
 
 
 def select(patterns=None, registry=None):

@@ -17,8 +17,8 @@ import numbers
 
 import numpy as np
 
-from .losses import mse_grad
-from .matmul import matmul_grad_W
+from ...losses import mse_grad
+from ...matmul import matmul_grad_W
 
 __all__ = ["per_sample_weight_gradients", "append_ones_column", "fold_bias", "unfold_bias",
            "least_squares_hessian", "condition_number", "gradient_descent_path"]

@@ -6,8 +6,8 @@ also gives its forward with :class:`nnmath.autodiff.Tensor` operations, so the
 reverse-mode engine checks it as a third route.
 """
 
-from .. import calculus as calc
-from .core import Identity, register
+from ..chapters import ch03_derivatives as calc
+from .core import IdentityEntry, register
 
 DERIVATIVES = "derivations/03_derivatives"
 
@@ -20,7 +20,7 @@ def _sample_quadratic(rng, D=4):
     return {"A": rng.standard_normal((D, D)), "x": rng.standard_normal(D)}
 
 
-register(Identity(
+register(IdentityEntry(
     name="linear_map_grad_x",
     title="Linear map: gradient with respect to its input",
     chapter=DERIVATIVES,
@@ -34,7 +34,7 @@ register(Identity(
     tensor_forward=lambda W, x: W @ x,
 ))
 
-register(Identity(
+register(IdentityEntry(
     name="quadratic_form_grad",
     title="Quadratic form: gradient with respect to the vector",
     chapter=DERIVATIVES,
@@ -48,7 +48,7 @@ register(Identity(
     tensor_forward=lambda A, x: x @ A @ x,
 ))
 
-register(Identity(
+register(IdentityEntry(
     name="quadratic_form_grad_A",
     title="Quadratic form: gradient with respect to the matrix",
     chapter=DERIVATIVES,

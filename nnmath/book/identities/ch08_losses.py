@@ -13,11 +13,11 @@ the proofs also confirm that the shift changes nothing.
 
 import numpy as np
 
-from .. import activations as act
-from .. import losses as los
+from ... import activations as act
+from ... import losses as los
 from ..symbolic import prove_vjp, symbol_array
-from .activations import sym_exp, sym_log
-from .core import Identity, register
+from .ch06_activations import sym_exp, sym_log
+from .core import IdentityEntry, register
 
 LOSSES = "derivations/08_losses"
 
@@ -40,7 +40,7 @@ def sym_softmax_cross_entropy(Z, T):
 
 
 def _ad():
-    from .. import autodiff  # late import: the engine imports nothing from here
+    from ... import autodiff
     return autodiff
 
 
@@ -60,7 +60,7 @@ def _sample_classification(rng, N=5, C=3):
     return {"Z": rng.standard_normal((N, C)), "T": los.one_hot(rng.integers(0, C, N), C)}
 
 
-register(Identity(
+register(IdentityEntry(
     name="mse_grad",
     title="Mean squared error: gradient with respect to the predictions",
     chapter=LOSSES,
@@ -76,7 +76,7 @@ register(Identity(
                     {"Y": (1, 3), "T": (1, 3)}),
 ))
 
-register(Identity(
+register(IdentityEntry(
     name="softmax_jacobian",
     title="Softmax: the Jacobian of one row",
     chapter=LOSSES,
@@ -93,7 +93,7 @@ register(Identity(
     notes="Checked as the vector-Jacobian product delta^T J.",
 ))
 
-register(Identity(
+register(IdentityEntry(
     name="softmax_backward",
     title="Softmax: gradient for any upstream gradient",
     chapter=LOSSES,
@@ -131,7 +131,7 @@ def _prove_cross_entropy(sizes=((1, 3), (2, 2), (2, 3))):
     return results
 
 
-register(Identity(
+register(IdentityEntry(
     name="softmax_cross_entropy_grad",
     title="Softmax cross-entropy: gradient with respect to the logits",
     chapter=LOSSES,

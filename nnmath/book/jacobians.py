@@ -1,4 +1,4 @@
-r"""Full Jacobians: the numeric route, and the sparse tensors that compact formulas replace.
+r"""Full Jacobians: the sparse 3-D and 4-D tensors that compact formulas replace.
 
 The *slow route* to a gradient builds the whole Jacobian ``∂Y/∂W`` (a 3-D or
 4-D array) and contracts it with the upstream gradient. Chapters 4 and 5 build
@@ -13,8 +13,6 @@ input of shape ``S_in`` has shape ``S_out + S_in``, with
 import numpy as np
 
 __all__ = [
-    "numeric_jacobian",
-    "numeric_gradient",
     "vector_by_matrix_jacobian",
     "column_vector_by_matrix_jacobian",
     "matrix_by_matrix_jacobian_X",
@@ -23,85 +21,6 @@ __all__ = [
     "nonzero_fraction",
     "jacobian_memory",
 ]
-
-
-def numeric_jacobian(f, x, *, h=1e-6, scheme="central"):
-    r"""Jacobian of an array function by central differences.
-
-    Parameters
-    ----------
-    f : callable
-        Maps an array of the shape of ``x`` to an array (or a scalar).
-    x : array_like
-        Point at which to differentiate; converted to float64.
-    h : float, optional
-        Step. The error of a central difference is ``O(h²)`` truncation plus
-        ``O(ε/h)`` round-off; ``1e-6`` balances the two in float64 for inputs
-        and outputs of order one (chapter 15 measures this).
-    scheme : {"central", "forward"}, optional
-        ``"forward"`` uses ``(f(x + h e_i) − f(x)) / h``: one evaluation per
-        entry instead of two, but ``O(h)`` truncation (chapter 15 compares them).
-
-    Returns
-    -------
-    J : ndarray, shape ``f(x).shape + x.shape``
-        ``J[o + i] ≈ (f(x + h e_i)[o] − f(x − h e_i)[o]) / (2h)``.
-
-    Examples
-    --------
-    >>> import numpy as np
-    >>> J = numeric_jacobian(lambda v: v ** 2, np.array([1.0, 2.0]))
-    >>> np.round(J, 6)
-    array([[2., 0.],
-           [0., 4.]])
-    """
-    if scheme not in ("central", "forward"):
-        raise ValueError(f"numeric_jacobian: unknown scheme {scheme!r}; use 'central' or 'forward'")
-    x = np.array(x, dtype=np.float64)  # a private copy we can perturb
-    f0 = np.asarray(f(x.copy()), dtype=np.float64)
-    J = np.empty(f0.shape + x.shape)
-    for index in np.ndindex(x.shape):
-        original = x[index]
-        x[index] = original + h
-        f_plus = np.asarray(f(x.copy()), dtype=np.float64)
-        if scheme == "central":
-            x[index] = original - h
-            f_minus = np.asarray(f(x.copy()), dtype=np.float64)
-            J[(Ellipsis,) + index] = (f_plus - f_minus) / (2.0 * h)
-        else:
-            J[(Ellipsis,) + index] = (f_plus - f0) / h
-        x[index] = original
-    return J
-
-
-def numeric_gradient(f, x, *, h=1e-6):
-    """Gradient of a scalar function by central differences.
-
-    Parameters
-    ----------
-    f : callable
-        Maps an array of the shape of ``x`` to a scalar.
-    x : array_like
-    h : float, optional
-        Step, as in :func:`numeric_jacobian`.
-
-    Returns
-    -------
-    g : ndarray, shape ``x.shape``
-
-    Raises
-    ------
-    ValueError
-        If ``f`` does not return a scalar.
-    """
-    J = numeric_jacobian(f, x, h=h)
-    x_ndim = np.ndim(x)
-    if J.ndim != x_ndim:
-        raise ValueError(
-            f"numeric_gradient: f must return a scalar, got an output of shape "
-            f"{J.shape[: J.ndim - x_ndim]}; use numeric_jacobian for array outputs"
-        )
-    return J
 
 
 def _check_matmul_shapes(name, left, right, left_ndim):

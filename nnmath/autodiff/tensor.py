@@ -1,0 +1,490 @@
+r"""A reverse-mode automatic differentiation engine on NumPy arrays.
+
+:class:`Tensor` wraps a float64 array. Every operation on tensors returns a new
+tensor that remembers its parents and a *local backward rule*: a function that
+maps the gradient of the loss with respect to the output, ``g``, to the
+gradients with respect to each parent (a vector-Jacobian product). The rule is
+written right next to the forward computation, so the derivative of each
+operation can be read where the operation is defined.
+
+:meth:`Tensor.backward` orders the graph topologically (iteratively, with an
+explicit stack, so a chain of 100 000 operations is no problem), then visits
+the nodes in reverse. A node is visited only after every one of its successors
+has added its contribution, which is what makes the result correct when a value
+is used more than once (chapter 13 shows what goes wrong otherwise).
+
+The engine is the third, independent route that checks every identity of the
+book: it never calls the compact formulas of the layers, it only chains the
+local rules below (chapter 14).
+
+Examples
+--------
+>>> import numpy as np
+>>> from nnmath.autodiff import Tensor
+>>> a = Tensor(np.array([1.0, 2.0, 3.0]))
+>>> loss = (a * a).sum()
+>>> loss.backward()
+>>> a.grad
+array([2., 4., 6.])
+"""
+
+import numpy as np
+
+__all__ = ["Tensor", "as_tensor", "unbroadcast", "topological_order"]
+
+
+def unbroadcast(grad, shape):
+    """Sum a gradient back to the shape of the operand that NumPy broadcast.
+
+    If ``a`` of shape ``shape`` was broadcast to ``grad.shape`` in the forward
+    pass, each entry of ``a`` was *copied* to many places; the gradient of a
+    copy is the sum of the gradients of all the copies (chapter 13).
+
+    Parameters
+    ----------
+    grad : ndarray
+        Gradient with respect to the broadcast result.
+    shape : tuple of int
+        Shape of the operand before broadcasting.
+
+    Returns
+    -------
+    ndarray, shape ``shape``
+        ``grad`` summed over the leading axes NumPy added and over the axes
+        where ``shape`` has length 1.
+
+    Raises
+    ------
+    ValueError
+        If ``shape`` does not broadcast to ``grad.shape``.
+
+    Examples
+    --------
+    >>> unbroadcast(np.ones((4, 3)), (3,))
+    array([4., 4., 4.])
+    """
+    grad = np.asarray(grad)
+    shape = tuple(shape)
+    if grad.shape == shape:  # nothing was broadcast
+        return grad
+    extra = grad.ndim - len(shape)  # axes NumPy put in front
+    if extra < 0 or any(n not in (1, m) for n, m in zip(shape, grad.shape[extra:])):
+        raise ValueError(f"unbroadcast: a gradient of shape {grad.shape} cannot come "
+                         f"from broadcasting an operand of shape {shape}")
+    stretched = tuple(extra + i for i, n in enumerate(shape) if n == 1)  # axes of length 1
+    return grad.sum(axis=tuple(range(extra)) + stretched, keepdims=True).reshape(shape)
+
+
+def _normalize_axes(axis, ndim, who):
+    if axis is None:
+        return tuple(range(ndim))
+    axes = (axis,) if np.isscalar(axis) else tuple(axis)
+    out = []
+    for a in axes:
+        if not -ndim <= a < ndim:
+            raise ValueError(f"Tensor.{who}: axis {a} is out of range for {ndim} dimensions")
+        out.append(a % ndim)
+    return tuple(sorted(out))
+
+
+def topological_order(root, *, include_constants=False):
+    """Nodes of the graph below ``root``, each after all of its parents.
+
+    Depth-first post-order with an explicit stack (no recursion, so the depth
+    of the graph is not limited by Python's recursion limit).
+
+    Parameters
+    ----------
+    root : Tensor
+    include_constants : bool, optional
+        Whether to list constants (tensors with ``requires_grad=False``);
+        the backward pass leaves them out, as no gradient flows to them.
+
+    Returns
+    -------
+    list of Tensor
+        ``root`` is the last element; parents are listed in operand order.
+    """
+    order, seen = [], set()
+    stack = [(root, False)]
+    while stack:
+        node, parents_done = stack.pop()
+        if parents_done:          # every parent is already in `order`
+            order.append(node)
+            continue
+        if node in seen:          # Tensors hash by identity
+            continue
+        seen.add(node)
+        stack.append((node, True))
+        for parent in reversed(node._parents):  # reversed: the first operand is popped first
+            if (include_constants or parent.requires_grad) and parent not in seen:
+                stack.append((parent, False))
+    return order
+
+
+def as_tensor(value):
+    """``value`` itself if it is a Tensor, else a constant Tensor holding it."""
+    return value if isinstance(value, Tensor) else Tensor(value, requires_grad=False)
+
+
+def _broadcast(op, a, b, fn):
+    """``fn(a.data, b.data)``, or a clear error naming both shapes when they do not broadcast."""
+    try:
+        return fn(a.data, b.data)
+    except ValueError:
+        raise ValueError(f"Tensor {op}: operands of shapes {a.shape} and {b.shape} do not "
+                         f"broadcast together") from None
+
+
+class Tensor:
+    """A float64 array that records the operations applied to it.
+
+    Parameters
+    ----------
+    data : array_like
+        The value; copied into a float64 array.
+    requires_grad : bool, optional
+        Whether gradients flow to this tensor. Plain numbers and arrays mixed
+        into an expression become constants (``requires_grad=False``).
+    name : str, optional
+        A label for drawings of the graph (chapter 13).
+
+    Attributes
+    ----------
+    data : ndarray
+        The value.
+    grad : ndarray
+        ``∂L/∂data`` from the last call of :meth:`backward` that reached this
+        tensor, the shape of ``data``; zeros before. A backward pass *sets*
+        the gradients it computes, as a layer's ``backward`` sets ``dW``: the
+        one rule of both engines (:meth:`zero_grad` resets to zero).
+    op : str
+        The operation that produced this tensor (``""`` for a leaf).
+
+    Notes
+    -----
+    Each operation stores its parents and a local rule ``g ↦ (g_1, …, g_k)``
+    computing ``g_i = (∂out/∂parent_i)ᵀ g`` without forming the Jacobian.
+    Derived operations (``-``, ``/``, ``mean``, …) are compositions of the
+    core ones, so they have no rule of their own. Chapters 13 and 14.
+    """
+
+    # NumPy defers to Tensor's reflected operators: ndarray + Tensor -> Tensor.__radd__.
+    __array_ufunc__ = None
+
+    def __init__(self, data, *, requires_grad=True, name=None, _parents=(), _op="",
+                 _backward=None):
+        if isinstance(data, Tensor):
+            raise TypeError("Tensor: data is already a Tensor; use it directly")
+        if _parents:  # the fresh result of an operation: no copy needed
+            self.data = np.asarray(data, dtype=np.float64)
+            requires_grad = any(p.requires_grad for p in _parents)
+        else:
+            try:
+                self.data = np.array(data, dtype=np.float64)
+            except (TypeError, ValueError) as exc:
+                raise TypeError(f"Tensor: cannot convert {type(data).__name__} to a float64 "
+                                f"array ({exc})") from None
+        self.requires_grad = bool(requires_grad)
+        self.name = name
+        self.op = _op
+        self._grad = None
+        self._parents = tuple(_parents)
+        self._backward = _backward  # local rule: g -> tuple of gradients, one per parent
+
+    # -- basic attributes ------------------------------------------------------
+    @property
+    def grad(self):
+        return np.zeros_like(self.data) if self._grad is None else self._grad
+
+    @grad.setter
+    def grad(self, value):
+        value = np.asarray(value, dtype=np.float64)
+        if value.shape != self.data.shape:
+            raise ValueError(f"Tensor.grad: shape {value.shape} differs from the data's "
+                             f"{self.data.shape}")
+        self._grad = value
+
+    shape = property(lambda self: self.data.shape)
+    ndim = property(lambda self: self.data.ndim)
+    size = property(lambda self: self.data.size)
+    parents = property(lambda self: self._parents)
+
+    def __len__(self):
+        return len(self.data)
+
+    def __repr__(self):
+        label = f", name={self.name!r}" if self.name else ""
+        op = f", op={self.op!r}" if self.op else ""
+        return f"Tensor({np.array2string(self.data, precision=4)}{op}{label})"
+
+    def named(self, name):
+        """Set the label shown in drawings of the graph; return the tensor itself."""
+        self.name = name
+        return self
+
+    def item(self):
+        """The value of a one-element tensor as a Python float."""
+        return float(self.data.item())
+
+    def numpy(self):
+        """The value as an ndarray (the array itself, not a copy)."""
+        return self.data
+
+    # -- core operations: forward and local backward rule side by side ------------
+    def __add__(self, other):
+        a, b = self, as_tensor(other)
+
+        def backward(g):  # ∂(a+b)/∂a = ∂(a+b)/∂b = I: add distributes g unchanged
+            return unbroadcast(g, a.shape), unbroadcast(g, b.shape)
+        return Tensor(_broadcast("+", a, b, np.add), _parents=(a, b), _op="+",
+                      _backward=backward)
+
+    def __mul__(self, other):
+        a, b = self, as_tensor(other)
+
+        def backward(g):  # ∂(ab)/∂a = diag(b): multiply swaps the operands
+            return unbroadcast(g * b.data, a.shape), unbroadcast(g * a.data, b.shape)
+        return Tensor(_broadcast("*", a, b, np.multiply), _parents=(a, b), _op="*",
+                      _backward=backward)
+
+    def __pow__(self, other):
+        a, b = self, as_tensor(other)
+        out = _broadcast("**", a, b, np.power)
+
+        def backward(g):  # ∂a^b/∂a = b a^(b−1); ∂a^b/∂b = a^b ln a (only if b varies)
+            ga = unbroadcast(g * b.data * a.data ** (b.data - 1.0), a.shape)
+            gb = unbroadcast(g * out * np.log(a.data), b.shape) if b.requires_grad else None
+            return ga, gb
+        return Tensor(out, _parents=(a, b), _op="**", _backward=backward)
+
+    def __matmul__(self, other):
+        a, b = self, as_tensor(other)
+        A, B = a.data, b.data
+        if not (1 <= A.ndim <= 2 and 1 <= B.ndim <= 2) or A.shape[-1] != B.shape[0]:
+            raise ValueError(f"Tensor @: cannot multiply shapes {A.shape} and {B.shape}; "
+                             f"operands must be 1-D or 2-D with matching inner dimensions")
+        A2 = A if A.ndim == 2 else A[None, :]  # a vector on the left is a row (1, D)
+        B2 = B if B.ndim == 2 else B[:, None]  # a vector on the right is a column (D, 1)
+
+        def backward(g):  # Y = AB: ∂L/∂A = G Bᵀ, ∂L/∂B = Aᵀ G (chapter 5)
+            G = g.reshape(A2.shape[0], B2.shape[1])
+            return (G @ B2.T).reshape(A.shape), (A2.T @ G).reshape(B.shape)
+        return Tensor(A @ B, _parents=(a, b), _op="@", _backward=backward)
+
+    def transpose(self, *axes):
+        """Permute the axes (reverse them by default: the matrix transpose for 2-D)."""
+        axes = tuple(axes[0]) if len(axes) == 1 and not np.isscalar(axes[0]) else axes
+        axes = axes or tuple(reversed(range(self.ndim)))
+        if sorted(a % max(self.ndim, 1) for a in axes) != list(range(self.ndim)):
+            raise ValueError(f"Tensor.transpose: axes {axes} are not a permutation of the "
+                             f"{self.ndim} axes of a tensor of shape {self.shape}")
+        inverse = tuple(np.argsort([a % self.ndim for a in axes]))
+
+        def backward(g):  # a permutation of entries: permute the gradient back
+            return (g.transpose(inverse),)
+        return Tensor(self.data.transpose(axes), _parents=(self,), _op="T", _backward=backward)
+
+    T = property(transpose)
+
+    def reshape(self, *shape):
+        """Return the same entries in a new shape (as :meth:`numpy.ndarray.reshape`)."""
+        old = self.shape
+        try:
+            out = self.data.reshape(*shape)
+        except ValueError:
+            raise ValueError(f"Tensor.reshape: cannot reshape a tensor of shape {old} "
+                             f"({self.size} entries) into {shape}") from None
+
+        def backward(g):  # the same entries: reshape the gradient back
+            return (g.reshape(old),)
+        return Tensor(out, _parents=(self,), _op="reshape", _backward=backward)
+
+    def __getitem__(self, index):
+        index = index.data.astype(int) if isinstance(index, Tensor) else index
+        old = self.shape
+
+        def backward(g):  # entries picked (possibly repeatedly) get their gradients summed
+            full = np.zeros(old)
+            np.add.at(full, index, g)
+            return (full,)
+        return Tensor(self.data[index], _parents=(self,), _op="[]", _backward=backward)
+
+    def sum(self, axis=None, keepdims=False):
+        """Sum over ``axis`` (all axes by default), like :func:`numpy.sum`."""
+        axes = _normalize_axes(axis, self.ndim, "sum")
+        shape = self.shape
+
+        def backward(g):  # every summand receives g: copy it back over the summed axes
+            g = g if keepdims else np.expand_dims(g, axes)
+            return (np.broadcast_to(g, shape),)
+        return Tensor(self.data.sum(axis=axes, keepdims=keepdims), _parents=(self,),
+                      _op="sum", _backward=backward)
+
+    def max(self, axis=None, keepdims=False):
+        """Maximum over ``axis`` (all axes by default); the gradient goes to the first maximum."""
+        axes = _normalize_axes(axis, self.ndim, "max")
+        if self.size == 0:
+            raise ValueError("Tensor.max: the tensor is empty")
+        top = self.data.max(axis=axes, keepdims=True)
+        first = _first_true(self.data == top, axes)
+
+        def backward(g):  # max routes g to the (first) winner of each group: the max gate
+            g = g if keepdims else np.expand_dims(g, axes)
+            return (g * first,)
+        out = top if keepdims else top.squeeze(axis=axes)
+        return Tensor(out, _parents=(self,), _op="max", _backward=backward)
+
+    def exp(self):
+        """Elementwise ``e^x``."""
+        out = np.exp(self.data)
+
+        def backward(g):  # (e^x)' = e^x
+            return (g * out,)
+        return Tensor(out, _parents=(self,), _op="exp", _backward=backward)
+
+    def log(self):
+        """Elementwise natural logarithm; every entry must be positive."""
+        x = self.data
+        if np.any(x <= 0):
+            raise ValueError(f"Tensor.log: input must be positive, got minimum "
+                             f"{float(np.min(x)):.3g}")
+
+        def backward(g):  # (ln x)' = 1/x
+            return (g / x,)
+        return Tensor(np.log(x), _parents=(self,), _op="log", _backward=backward)
+
+    def sqrt(self):
+        """Elementwise square root; every entry must be positive (the derivative is 1/(2√x))."""
+        if np.any(self.data <= 0):
+            raise ValueError(f"Tensor.sqrt: input must be positive, got minimum "
+                             f"{float(np.min(self.data)):.3g}")
+        out = np.sqrt(self.data)
+
+        def backward(g):  # (√x)' = 1/(2√x)
+            return (g * 0.5 / out,)
+        return Tensor(out, _parents=(self,), _op="sqrt", _backward=backward)
+
+    def tanh(self):
+        """Elementwise hyperbolic tangent."""
+        out = np.tanh(self.data)
+
+        def backward(g):  # tanh' = 1 − tanh² (chapter 6)
+            return (g * (1.0 - out * out),)
+        return Tensor(out, _parents=(self,), _op="tanh", _backward=backward)
+
+    def sigmoid(self):
+        """Elementwise logistic sigmoid, without overflow for large ``|x|``."""
+        out = np.exp(-np.logaddexp(0.0, -self.data))  # 1/(1+e^−x), stable for both signs
+
+        def backward(g):  # σ' = σ(1 − σ) (chapter 6)
+            return (g * out * (1.0 - out),)
+        return Tensor(out, _parents=(self,), _op="sigmoid", _backward=backward)
+
+    def relu(self):
+        """Elementwise ``max(x, 0)``; its derivative at 0 is taken as 0."""
+        positive = self.data > 0
+
+        def backward(g):  # relu' = [x > 0]
+            return (g * positive,)
+        return Tensor(self.data * positive, _parents=(self,), _op="relu", _backward=backward)
+
+    def leaky_relu(self, slope=0.01):
+        """Elementwise ``x`` for ``x > 0``, ``slope·x`` otherwise; derivative ``slope`` at 0.
+
+        A primitive, not ``relu(x) − slope·relu(−x)``: chaining the two ReLUs'
+        conventions at 0 would give the derivative 0 there, outside the
+        subdifferential ``[slope, 1]`` (chapter 6).
+        """
+        factor = np.where(self.data > 0, 1.0, float(slope))
+
+        def backward(g):  # leaky_relu' = 1 for x > 0, slope for x ≤ 0
+            return (g * factor,)
+        return Tensor(self.data * factor, _parents=(self,), _op="leaky_relu",
+                      _backward=backward)
+
+    # -- derived operations: compositions of the core ones -----------------------
+    def __neg__(self):
+        return self * -1.0
+
+    def __sub__(self, other):  # a constant b is negated by NumPy: no node for it
+        return self + (-other if isinstance(other, Tensor) else -np.asarray(other, np.float64))
+
+    def __truediv__(self, other):
+        return self * as_tensor(other) ** -1.0
+
+    def mean(self, axis=None, keepdims=False):
+        """Mean over ``axis`` (all axes by default): the sum divided by the count."""
+        count = int(np.prod([self.shape[a] for a in _normalize_axes(axis, self.ndim, "mean")]))
+        return self.sum(axis=axis, keepdims=keepdims) * (1.0 / count)
+
+    # Reflected operators: `2 - t` is `Tensor(2) - t`, and so on.
+    __radd__ = __add__
+    __rmul__ = __mul__
+
+    def __rsub__(self, other):
+        return as_tensor(other) - self
+
+    def __rtruediv__(self, other):
+        return as_tensor(other) / self
+
+    def __rpow__(self, other):
+        return as_tensor(other) ** self
+
+    def __rmatmul__(self, other):
+        return as_tensor(other) @ self
+
+    # -- the backward pass -----------------------------------------------------------
+    def backward(self, grad=None):
+        """Set ``.grad`` of every node below this one to ``∂self/∂node`` (times ``grad``).
+
+        Parameters
+        ----------
+        grad : array_like, optional
+            The upstream gradient ``∂L/∂self``, of the shape of ``self``.
+            Required unless ``self`` has one element (then it defaults to 1).
+
+        Notes
+        -----
+        Nodes are visited in reverse topological order, so each node's gradient
+        is complete (summed over all of its successors, chapter 13) before its
+        local rule passes it on. The pass *sets* ``.grad`` on every node it
+        reaches: a second call gives the same gradients, not twice them, as a
+        layer's ``backward`` sets ``dW``. Sum the losses first to get the
+        gradient of a sum.
+        """
+        if not self.requires_grad:
+            raise ValueError("Tensor.backward: this tensor is a constant; no gradient flows")
+        if grad is None:
+            if self.size != 1:
+                raise ValueError(f"Tensor.backward: an output of shape {self.shape} needs an "
+                                 f"explicit upstream gradient of that shape")
+            grad = np.ones_like(self.data)
+        grad = np.array(grad, dtype=np.float64)
+        if grad.shape != self.shape:
+            raise ValueError(f"Tensor.backward: upstream gradient of shape {grad.shape} "
+                             f"does not match the output's shape {self.shape}")
+        pending = {self: grad}  # gradients of this pass, summed over successors so far
+        for node in reversed(topological_order(self)):
+            g = pending.pop(node)  # complete: every successor came earlier
+            if node._backward is None:  # a leaf: keep a private, writable copy
+                node._grad = np.array(g)
+                continue
+            node._grad = g
+            for parent, g_parent in zip(node._parents, node._backward(g)):
+                if parent.requires_grad:  # the fan-out sum of chapter 13
+                    pending[parent] = g_parent if parent not in pending else \
+                        pending[parent] + g_parent
+
+    def zero_grad(self):
+        """Reset ``.grad`` to zero on this tensor and every tensor below it."""
+        for node in topological_order(self, include_constants=True):
+            node._grad = None
+
+
+def _first_true(mask, axes):
+    """``mask`` with only the first True of each group along ``axes`` kept (C order)."""
+    moved = np.moveaxis(mask, axes, tuple(range(-len(axes), 0)))
+    flat = moved.reshape(moved.shape[:moved.ndim - len(axes)] + (-1,))
+    keep = flat & (np.cumsum(flat, axis=-1) == 1)
+    return np.moveaxis(keep.reshape(moved.shape), tuple(range(-len(axes), 0)), axes)

@@ -1,0 +1,5 @@
+"""``python -m nnmath``: the command line of the book's apparatus."""
+
+from .verify import main
+
+__all__ = ["main"]
