@@ -7,7 +7,7 @@ reverse order on the way back: each module turns ``∂E/∂(its output)`` into
 explicit deltas.
 """
 
-from .module import Module
+from .module import Module, check_module
 
 __all__ = ["Sequential"]
 
@@ -56,12 +56,7 @@ class Sequential(Module):
         if not modules:
             raise ValueError("Sequential: needs at least one module, got none")
         for i, module in enumerate(modules):
-            for method in ("forward", "backward"):
-                if not callable(getattr(module, method, None)):
-                    raise TypeError(
-                        f"Sequential: module {i} ({type(module).__name__}: {module!r}) has no "
-                        f"callable {method}(); every module needs forward and backward"
-                    )
+            check_module("Sequential", module, f"module {i}")
         self.layers = list(modules)
 
     def forward(self, X):
@@ -95,6 +90,9 @@ class Sequential(Module):
                 params.append((f"{i}.{name}", param, grad))
         return params
 
+    def children(self):
+        return list(self.layers)
+
     def __len__(self):
         return len(self.layers)
 
@@ -109,11 +107,3 @@ class Sequential(Module):
     def __repr__(self):
         lines = [f"  ({i}): {layer!r}" for i, layer in enumerate(self.layers)]
         return "Sequential(\n" + "\n".join(lines) + "\n)"
-
-
-# -- the equations of chapter 9 ------------------------------------------------
-
-
-# -- chapter 10: the formula under examination -------------------------------
-
-

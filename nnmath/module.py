@@ -9,16 +9,23 @@ parameters also store the gradients of the parameters and list them in
 
 import numpy as np
 
-__all__ = ["Module", "as_float_array", "check_shape", "check_forward_called"]
+__all__ = ["Module", "as_float_array", "check_shape", "check_forward_called", "check_module"]
 
 
 class Module:
-    """Base class: ``forward``, ``backward`` and ``parameters``.
+    """Base class: ``forward``, ``backward``, ``parameters``, ``train`` and ``eval``.
 
     Subclasses override :meth:`forward` and :meth:`backward`; a module with
-    parameters also overrides :meth:`parameters`. Calling a module calls its
+    parameters also overrides :meth:`parameters`, and a container (a module
+    holding modules) overrides :meth:`children`. Calling a module calls its
     ``forward``.
+
+    Gradients follow one rule, in the layers as in :class:`nnmath.autodiff.Tensor`:
+    ``backward`` *sets* them (``dW = Xᵀδ`` replaces the previous ``dW``);
+    nothing accumulates across calls.
     """
+
+    training = True  # read by the layers that differ between training and evaluation
 
     def forward(self, *inputs):
         """Compute the output and cache what :meth:`backward` needs."""
@@ -36,6 +43,21 @@ class Module:
         so the list is rebuilt on every call and always shows current arrays.
         """
         return []
+
+    def children(self):
+        """The modules this module holds (none, unless it is a container)."""
+        return []
+
+    def train(self, mode=True):
+        """Put this module and every module it holds in training mode; return it."""
+        self.training = bool(mode)
+        for child in self.children():
+            child.train(mode)
+        return self
+
+    def eval(self):
+        """Put this module and every module it holds in evaluation mode; return it."""
+        return self.train(False)
 
     def __call__(self, *inputs, **kwargs):
         return self.forward(*inputs, **kwargs)
@@ -95,3 +117,21 @@ def check_forward_called(owner, cached):
     """Raise ``ValueError`` if ``backward`` runs before ``forward`` (nothing cached)."""
     if cached is None:
         raise ValueError(f"{owner}: backward called before forward (nothing cached)")
+
+
+def check_module(owner, value, what="module", *, methods=("forward", "backward")):
+    """Raise a TypeError naming ``owner`` unless ``value`` is a module instance.
+
+    Catches the two slips that otherwise fail deep inside with a missing-argument
+    error: passing the class (``Tanh`` for ``Tanh()``) and passing something
+    else entirely (e.g. the loss where the model goes).
+    """
+    if isinstance(value, type):
+        raise TypeError(f"{owner}: {what} is the class {value.__name__}, not an instance; "
+                        f"write {value.__name__}(...)")
+    missing = [m for m in methods if not callable(getattr(value, m, None))]
+    if missing:
+        raise TypeError(f"{owner}: {what} ({type(value).__name__}) has no callable "
+                        f"{' or '.join(missing)}(); expected a module with "
+                        f"{', '.join(methods)}")
+    return value
