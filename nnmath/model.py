@@ -65,6 +65,9 @@ class Sequential(Module):
             X = layer.forward(X)
         return X
 
+    # fit asks for backward(..., input_grad=False): the first module may skip dX.
+    can_skip_input_grad = True
+
     def backward(self, dY, *, input_grad=True):
         """Send ``dY = ∂E/∂output`` back through the modules; return ``∂E/∂input``.
 

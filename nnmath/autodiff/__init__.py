@@ -9,6 +9,10 @@ Three parts, read in this order:
 * :mod:`~nnmath.autodiff.graph`: tools over a whole graph (the Jacobian by
   reverse mode, a :class:`nnmath.Sequential` rewritten with Tensors).
 
+Two small helpers serve the core: :mod:`~nnmath.autodiff.order` (the
+topological order of the backward pass) and :mod:`~nnmath.autodiff.shapes`
+(summing a gradient back over broadcast axes).
+
 Examples
 --------
 >>> import numpy as np
@@ -19,7 +23,9 @@ Examples
 array([2., 4., 6.])
 """
 
-from .tensor import Tensor, as_tensor, topological_order, unbroadcast
+from .order import topological_order
+from .shapes import unbroadcast
+from .tensor import Tensor, as_tensor
 from .functions import (leaky_relu, log_softmax, logsumexp, maximum, mse_loss, softmax,
                         softmax_cross_entropy_loss)
 from .graph import from_sequential, reverse_mode_jacobian
