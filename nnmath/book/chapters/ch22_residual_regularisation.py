@@ -1,6 +1,6 @@
 r"""Chapter ch-residual-regularisation: gradients through deep stacks, and a deep network on iris.
 
-:func:`gradient_norms` revisits the 20-layer measurement of chapter
+:func:`propagate` revisits the 20-layer measurement of chapter
 ch-vanishing with three kinds of block built from the library's modules:
 ``plain`` (``Linear`` then activation), ``residual`` (the same block inside
 :class:`nnmath.Residual`) and ``residual_ln`` (``LayerNorm``, ``Linear``,
@@ -17,7 +17,7 @@ from ...model import Residual, Sequential
 from ...norm import LayerNorm
 from ...train import accuracy, fit
 
-__all__ = ["KINDS", "block", "gradient_norms", "deep_classifier", "epochs_to_accuracy"]
+__all__ = ["KINDS", "block", "propagate", "deep_classifier", "epochs_to_accuracy"]
 
 KINDS = ("plain", "residual", "residual_ln")
 """The three kinds of block compared in the chapter."""
@@ -37,29 +37,38 @@ def block(kind, width, rng, activation="relu"):
     raise ValueError(f"block: kind must be one of {KINDS}, got {kind!r}")
 
 
-def gradient_norms(kind, *, depth=20, width=64, batch=128, activation="relu", rng):
-    r"""Norm of the gradient each block passes down, in a stack of ``depth`` blocks.
+def propagate(kind, *, depth=20, width=64, batch=128, activation="relu", rng):
+    r"""Signal and gradient through a stack of ``depth`` blocks of one ``kind``.
 
     A standard normal batch ``X (batch, width)`` goes forward through the
-    blocks, a standard normal ``∂L/∂H_depth`` comes back; entry ``l − 1`` of the
-    result is :math:`\lVert \partial L / \partial H_{l-1} \rVert_F`, the gradient
-    block ``l`` passes to the block below (as in chapter ch-vanishing). The
-    ``Linear`` layers keep their default initialisation, variance ``1/width``.
+    blocks, a standard normal ``∂L/∂H_depth`` comes back (as in chapter
+    ch-vanishing). The ``Linear`` layers keep their default initialisation,
+    variance ``1/width``.
 
     Returns
     -------
-    ndarray, shape (depth,)
+    second_moments : ndarray, shape (depth + 1,)
+        :math:`\mathbb{E}[H_l^2]` for ``l = 0 .. depth`` (``H_0 = X``).
+    grad_norms : ndarray, shape (depth,)
+        Entry ``l − 1`` is :math:`\lVert \partial L / \partial H_{l-1} \rVert_F`,
+        the gradient block ``l`` passes to the block below.
+    top_mean : float
+        The mean of all entries of ``H_depth`` divided by their root mean square
+        (0 for a signal centred at zero, 1 for a constant one).
     """
     blocks = [block(kind, width, rng, activation) for _ in range(depth)]
     H = rng.standard_normal((batch, width))
+    second_moments = [float(np.mean(H ** 2))]
     for b in blocks:
         H = b.forward(H)
+        second_moments.append(float(np.mean(H ** 2)))
+    top_mean = float(np.mean(H) / np.sqrt(second_moments[-1]))
     G = rng.standard_normal(H.shape)
     norms = np.empty(depth)
     for layer in reversed(range(depth)):
         G = blocks[layer].backward(G)
         norms[layer] = np.linalg.norm(G)
-    return norms
+    return np.array(second_moments), norms, top_mean
 
 
 def deep_classifier(kind, *, depth, width, n_in, n_out, rng, activation="relu"):
