@@ -29,7 +29,10 @@ from .tensor import Tensor, as_tensor
 from .functions import (leaky_relu, log_softmax, logsumexp, maximum, mse_loss, softmax,
                         softmax_cross_entropy_loss)
 from .graph import from_sequential, reverse_mode_jacobian
+from . import norm
+from .norm import batch_norm, layer_norm
 
 __all__ = ["Tensor", "as_tensor", "topological_order", "unbroadcast", "leaky_relu",
            "log_softmax", "logsumexp", "maximum", "mse_loss", "softmax",
-           "softmax_cross_entropy_loss", "from_sequential", "reverse_mode_jacobian"]
+           "softmax_cross_entropy_loss", "from_sequential", "reverse_mode_jacobian",
+           "norm", "batch_norm", "layer_norm"]
