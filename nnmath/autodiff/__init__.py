@@ -7,7 +7,11 @@ Three parts, read in this order:
 * :mod:`~nnmath.autodiff.functions`: functions composed from the core
   operations (softmax, logsumexp, the losses), with no rules of their own;
 * :mod:`~nnmath.autodiff.graph`: tools over a whole graph (the Jacobian by
-  reverse mode, a :class:`nnmath.Sequential` rewritten with Tensors).
+  reverse mode, a :class:`nnmath.Sequential` rewritten with Tensors);
+* :mod:`~nnmath.autodiff.linalg`: ``inv``, ``logdet`` and ``solve``, primitives
+  with their own rules (chapter 17);
+* :mod:`~nnmath.autodiff.forward`: forward mode and second order, ``jvp`` and
+  ``hvp`` (chapter 19).
 
 Two small helpers serve the core: :mod:`~nnmath.autodiff.order` (the
 topological order of the backward pass) and :mod:`~nnmath.autodiff.shapes`
@@ -31,8 +35,11 @@ from .functions import (leaky_relu, log_softmax, logsumexp, maximum, mse_loss, s
 from .graph import from_sequential, reverse_mode_jacobian
 from . import norm
 from .norm import batch_norm, layer_norm
+from .linalg import inv, logdet, solve
+from .forward import forward_mode_jacobian, hvp, jvp
 
 __all__ = ["Tensor", "as_tensor", "topological_order", "unbroadcast", "leaky_relu",
            "log_softmax", "logsumexp", "maximum", "mse_loss", "softmax",
            "softmax_cross_entropy_loss", "from_sequential", "reverse_mode_jacobian",
-           "norm", "batch_norm", "layer_norm"]
+           "norm", "batch_norm", "layer_norm", "inv", "logdet", "solve", "jvp", "hvp",
+           "forward_mode_jacobian"]
