@@ -22,8 +22,9 @@ Pages that use the directive are re-read on every build, so an incremental
 Anchors: every entry carries the id ``identity-<name>``; on the cheat sheet it
 is also a label, so a chapter can write ``{ref}`identity-matmul_grad_W```.
 
-MathJax is loaded on every page, since chapter titles in the navigation may
-hold math. Offline reading: unless ``launch_buttons.thebe`` is on, the thebe machinery
+Chapter and section titles hold no math (the browser tab and the search index
+show titles as plain text; ``tests/built/test_titles.py`` checks), so MathJax is
+loaded only on pages with math. Offline reading: unless ``launch_buttons.thebe`` is on, the thebe machinery
 (which would fetch its JavaScript from unpkg.com) is removed from every page.
 """
 
@@ -350,9 +351,6 @@ def drop_thebe_when_off(app, config):
 
 
 def setup(app):
-    # MathJax on every page, not only on pages with math in their body: a chapter
-    # title with math (say "through $L$ layers") is in every page's navigation.
-    app.set_html_assets_policy("always")
     app.add_directive("identities", IdentitiesDirective)
     app.add_node(chapter_link, html=(lambda self, node: self.visit_inline(node),
                                      lambda self, node: self.depart_inline(node)))
