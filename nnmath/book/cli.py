@@ -19,10 +19,12 @@ def _parser():
                                      description="Tools of the nnmath book.")
     sub = parser.add_subparsers(dest="command", required=True)
     verify.add_arguments(sub.add_parser(
-        "verify", help="check every registered identity by SymPy, finite differences "
-                       "and autodiff",
+        "verify", help="check every registered identity by SymPy (at fixed sizes, and for "
+                       "all sizes where a proof exists), finite differences and autodiff",
         description="Run every identity of the registry through its three verification "
-                    "routes and print a table; exit status 1 if any fails."))
+                    "routes and print a table; exit status 1 if any fails. The sympy "
+                    "column counts the fixed sizes checked exactly, plus 'all sizes' "
+                    "where the entry has a proof for every size."))
     new = sub.add_parser("new-chapter", help="write a new chapter in the standard shape",
                          description="Write derivations/NN_name.ipynb, its registry module "
                                      "and its chapter module, and add it to _toc.yml.")

@@ -1,11 +1,15 @@
 """Run every registered identity through its three verification routes and tabulate.
 
 This is the logic of ``python -m nnmath verify``: for each entry of
-:data:`nnmath.identities.REGISTRY` it runs the SymPy proof
-(:meth:`~nnmath.identities.Identity.prove`), the finite-difference check
-(:meth:`~nnmath.identities.Identity.check_numeric`) and the autodiff check
-(:meth:`~nnmath.identities.Identity.check_autodiff`), and prints one row per
-identity. A route that raises counts as a failure, with the error in the row.
+:data:`nnmath.book.identities.REGISTRY` it runs the exact SymPy check at the
+entry's fixed sizes (:meth:`~nnmath.book.identities.IdentityEntry.prove`) and,
+where the entry has one, its proof for every size
+(:meth:`~nnmath.book.identities.IdentityEntry.prove_all_sizes`), the
+finite-difference check
+(:meth:`~nnmath.book.identities.IdentityEntry.check_numeric`) and the autodiff
+check (:meth:`~nnmath.book.identities.IdentityEntry.check_autodiff`), and prints
+one row per identity. A route that raises counts as a failure, with the error
+in the row.
 """
 
 import sys
@@ -56,16 +60,22 @@ def _error(err):
 
 
 def _run_proof(identity):
+    """The SymPy route: checks at fixed sizes, plus the proof for every size if any."""
     try:
-        proofs = identity.prove()
+        checks = identity.prove()
+        all_sizes = identity.prove_all_sizes()
     except Exception as err:  # a crashing route is a failing route, reported in the table
         return _error(err)
-    if not proofs:
-        return RouteResult("FAIL", "no proof")
-    failed = sum(not p.holds for p in proofs)
-    if failed:
-        return RouteResult("FAIL", f"{failed}/{len(proofs)} proofs")
-    return RouteResult("ok", f"{len(proofs)} proof" + ("s" if len(proofs) > 1 else ""))
+    if not checks and all_sizes is None:
+        return RouteResult("FAIL", "no check")
+    failed = sum(not p.holds for p in checks)
+    detail = f"{len(checks)} at fixed sizes"
+    if all_sizes is not None:
+        detail += " + proof for all sizes"
+    if failed or (all_sizes is not None and not all_sizes.holds):
+        bad = f"{failed}/{len(checks)} at fixed sizes" if failed else "proof for all sizes"
+        return RouteResult("FAIL", bad)
+    return RouteResult("ok", detail)
 
 
 def _run_check(method, rng):
@@ -89,7 +99,7 @@ def select(patterns=None, registry=None):
     patterns : sequence of str, optional
         Each may be a comma-separated list. None or empty selects everything.
     registry : dict, optional
-        Defaults to :data:`nnmath.identities.REGISTRY`.
+        Defaults to :data:`nnmath.book.identities.REGISTRY`.
 
     Returns
     -------
@@ -142,7 +152,7 @@ def run(names=None, *, seed=0, progress=False, registry=None):
 
 def format_table(rows):
     """Render rows as a plain-text table (one line per identity) and a verdict line."""
-    header = ("identity", "chapter", "sympy", "finite diff.", "autodiff", "time")
+    header = ("identity", "chapter", "sympy check", "finite diff.", "autodiff", "time")
     cells = [(r.name, r.chapter.rsplit("/", 1)[-1], str(r.sympy), str(r.numeric),
               str(r.autodiff), f"{r.seconds:.2f} s") for r in rows]
     widths = [max(len(h), *(len(c[i]) for c in cells)) if cells else len(h)

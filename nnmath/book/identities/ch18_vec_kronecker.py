@@ -5,8 +5,10 @@ chapter is about: one matrix-vector product of the transposed Kronecker
 Jacobian with ``vec δ``, reshaped back. It is checked against SymPy's full
 Jacobian at fixed sizes, against finite differences, and against the engine,
 whose route is two matrix products with their own local rules (no Kronecker
-product). ``extra["all_sizes_proof"]`` proves the Kronecker form for symbolic
-sizes.
+product). ``extra["kronecker_form_proof"]`` proves, for symbolic sizes, that the
+Jacobian is the Kronecker product the compact formula uses; it is a proof about
+the Jacobian, not about the NumPy function ``compact`` (which SymPy cannot run
+at symbolic sizes), so it is not the entry's ``all_sizes_proof``.
 """
 
 from ..chapters import ch18_vec_kronecker as ch
@@ -41,7 +43,7 @@ register(IdentityEntry(
     sample=_sample,
     symbolic_sizes=SIZES,
     tensor_forward=lambda A, X, B: A @ X @ B,
-    extra={"all_sizes_proof": _all_sizes("column")},
+    extra={"kronecker_form_proof": _all_sizes("column")},
     notes="vec stacks columns; (B^T kron A)^T = B kron A^T.",
 ))
 
@@ -60,6 +62,6 @@ register(IdentityEntry(
     sample=_sample,
     symbolic_sizes=SIZES,
     tensor_forward=lambda A, X, B: A @ X @ B,
-    extra={"all_sizes_proof": _all_sizes("row")},
+    extra={"kronecker_form_proof": _all_sizes("row")},
     notes="vec_r stacks rows, as reshape(-1) does; with A = I, B = W it is chapter 5's I kron W^T.",
 ))
