@@ -23,7 +23,9 @@ from .tensor import Tensor, as_tensor, topological_order, unbroadcast
 from .functions import (leaky_relu, log_softmax, logsumexp, maximum, mse_loss, softmax,
                         softmax_cross_entropy_loss)
 from .graph import from_sequential, reverse_mode_jacobian
+from .conv import conv2d, flatten, max_pool2d, patch_indices
 
 __all__ = ["Tensor", "as_tensor", "topological_order", "unbroadcast", "leaky_relu",
            "log_softmax", "logsumexp", "maximum", "mse_loss", "softmax",
-           "softmax_cross_entropy_loss", "from_sequential", "reverse_mode_jacobian"]
+           "softmax_cross_entropy_loss", "from_sequential", "reverse_mode_jacobian",
+           "conv2d", "flatten", "max_pool2d", "patch_indices"]
