@@ -12,7 +12,6 @@ formulas the layers run and the identity registry checks.
 import numbers
 
 import numpy as np
-from numpy.lib.stride_tricks import sliding_window_view
 
 from .im2col import as_pair, check_conv_input, col2im, im2col
 from .matmul import matmul_grad_W, matmul_grad_X
@@ -57,7 +56,7 @@ def _fold_output(Ym, b, N, size, kernel, stride, padding):
     (H, W), (kh, kw), (sh, sw), (ph, pw) = size, kernel, stride, padding
     OH, OW = (H + 2 * ph - kh) // sh + 1, (W + 2 * pw - kw) // sw + 1
     if b is not None:
-        Ym = Ym + b
+        Ym += b  # in place: Ym is the fresh product
     return Ym.reshape(N, OH, OW, -1).transpose(0, 3, 1, 2)
 
 
@@ -130,10 +129,12 @@ def conv2d_grad_b(dY):
     return dY.sum(axis=(0, 2, 3))
 
 
-def _pool_windows(X, kernel, stride):
-    """``(N, C, OH, OW, kh·kw)``: the entries of every pooling window, row-major."""
-    win = sliding_window_view(X, kernel, axis=(2, 3))[:, :, ::stride[0], ::stride[1]]
-    return win.reshape(win.shape[:4] + (-1,))
+def _window_offsets(X, kernel, stride):
+    """The ``kh·kw`` strided views ``X[:, :, s_h i + u, s_w j + v]`` over ``(i, j)``, row-major in ``(u, v)``."""
+    (kh, kw), (sh, sw), (H, W) = kernel, stride, X.shape[2:]
+    OH, OW = (H - kh) // sh + 1, (W - kw) // sw + 1
+    return [X[:, :, u:u + sh * (OH - 1) + 1:sh, v:v + sw * (OW - 1) + 1:sw]
+            for u in range(kh) for v in range(kw)]
 
 
 def maxpool2d_forward(X, kernel=(2, 2), stride=None):
@@ -151,11 +152,22 @@ def maxpool2d_forward(X, kernel=(2, 2), stride=None):
     Y : array, shape (N, C, OH, OW)
     argmax : int array, shape (N, C, OH, OW)
         Row-major position ``u·kw + v`` of the first maximum inside each window.
+
+    Notes
+    -----
+    One strided view per offset ``(u, v)`` of the window, so no window is
+    copied: the maximum is taken offset by offset, and the argmax is the first
+    offset that attains it (a loop over the ``kh·kw`` offsets, not over positions).
     """
     stride = kernel if stride is None else stride
-    windows = _pool_windows(X, kernel, stride)
-    argmax = windows.argmax(axis=-1)          # the first maximum on ties
-    return np.take_along_axis(windows, argmax[..., None], axis=-1)[..., 0], argmax
+    views = _window_offsets(X, kernel, stride)
+    Y = views[0].copy() if len(views) == 1 else views[0]   # a 1×1 window: no alias of X
+    for view in views[1:]:
+        Y = np.maximum(Y, view)
+    argmax = np.full(Y.shape, len(views) - 1, dtype=np.intp)
+    for offset in range(len(views) - 2, -1, -1):   # last to first, so the first maximum wins
+        argmax = np.where(views[offset] == Y, offset, argmax)
+    return Y, argmax
 
 
 def maxpool2d_backward(dY, argmax, input_shape, kernel=(2, 2), stride=None):
@@ -186,10 +198,19 @@ def maxpool2d_backward(dY, argmax, input_shape, kernel=(2, 2), stride=None):
     stride = kernel if stride is None else stride
     (kh, kw), (sh, sw) = kernel, stride
     OH, OW = dY.shape[2:]
-    dX = np.zeros(input_shape, dtype=dY.dtype)
+    N, C, H, W = input_shape
+    # channels-last memory, like the output of Conv2d, so the backward of the layer below
+    # (an activation, a convolution) reads it in order
+    dX = np.zeros((N, H, W, C), dtype=dY.dtype).transpose(0, 3, 1, 2)
+    overlap = sh < kh or sw < kw
     for u in range(kh):
         for v in range(kw):
-            dX[:, :, u:u + sh * OH:sh, v:v + sw * OW:sw] += np.where(argmax == u * kw + v, dY, 0)
+            routed = np.where(argmax == u * kw + v, dY, 0)
+            view = dX[:, :, u:u + sh * OH:sh, v:v + sw * OW:sw]
+            if overlap:  # an entry in several windows collects from each
+                view += routed
+            else:
+                view[...] = routed
     return dX
 
 

@@ -76,17 +76,13 @@ def check_conv_input(owner, shape, kernel, stride, padding):
     return conv_output_size(H, kh, sh, ph), conv_output_size(W, kw, sw, pw)
 
 
-def _pad(X, padding):
+def _padded_channels_last(X, padding):
+    """The zero-padded input stored as ``(N, H + 2p_h, W + 2p_w, C)`` (one copy)."""
+    N, C, H, W = X.shape
     ph, pw = padding
-    if ph == 0 and pw == 0:
-        return X
-    return np.pad(X, ((0, 0), (0, 0), (ph, ph), (pw, pw)))
-
-
-def _windows(X, kernel, stride, padding):
-    """View of every patch: ``(N, C, OH, OW, kh, kw)`` (no copy)."""
-    (kh, kw), (sh, sw) = kernel, stride
-    return sliding_window_view(_pad(X, padding), (kh, kw), axis=(2, 3))[:, :, ::sh, ::sw]
+    out = np.zeros((N, H + 2 * ph, W + 2 * pw, C), dtype=X.dtype)
+    out[:, ph:ph + H, pw:pw + W] = X.transpose(0, 2, 3, 1)
+    return out
 
 
 def im2col(X, kernel, stride=(1, 1), padding=(0, 0)):
@@ -110,13 +106,17 @@ def im2col(X, kernel, stride=(1, 1), padding=(0, 0)):
     .. math:: \operatorname{cols}_{(n,i,j),(c,u,v)} = X^{\text{pad}}_{n,c,\,s_h i+u,\,s_w j+v}
 
     so that ``Y = cols @ K.reshape(C_out, -1).T`` is the convolution (chapter 24).
-    A strided view of the padded input gives the patches without a Python loop;
-    the reshape makes the one copy.
+    The input is padded into a channels-last buffer (the layout the rows
+    need, so the final copy reads memory in order), a strided view of it gives
+    every patch as ``(N, OH, OW, C, kh, kw)`` without a Python loop, and the
+    reshape makes the one copy.
     """
     N, C = X.shape[:2]
-    win = _windows(X, kernel, stride, padding)          # (N, C, OH, OW, kh, kw)
-    OH, OW = win.shape[2:4]
-    return win.transpose(0, 2, 3, 1, 4, 5).reshape(N * OH * OW, C * kernel[0] * kernel[1])
+    (kh, kw), (sh, sw) = kernel, stride
+    padded = _padded_channels_last(X, padding)
+    win = sliding_window_view(padded, (kh, kw), axis=(1, 2))[:, ::sh, ::sw]
+    OH, OW = win.shape[1:3]
+    return win.reshape(N * OH * OW, C * kh * kw)
 
 
 def col2im(cols, shape, kernel, stride=(1, 1), padding=(0, 0)):
@@ -149,9 +149,10 @@ def col2im(cols, shape, kernel, stride=(1, 1), padding=(0, 0)):
     N, C, H, W = shape
     (kh, kw), (sh, sw), (ph, pw) = kernel, stride, padding
     OH, OW = conv_output_size(H, kh, sh, ph), conv_output_size(W, kw, sw, pw)
-    patches = cols.reshape(N, OH, OW, C, kh, kw).transpose(0, 3, 4, 5, 1, 2)  # (N, C, kh, kw, OH, OW)
-    out = np.zeros((N, C, H + 2 * ph, W + 2 * pw), dtype=cols.dtype)
+    patches = cols.reshape(N, OH, OW, C, kh, kw)
+    # accumulate channels last, the memory order of the rows of cols (fewer cache misses)
+    out = np.zeros((N, H + 2 * ph, W + 2 * pw, C), dtype=cols.dtype)
     for u in range(kh):
         for v in range(kw):
-            out[:, :, u:u + sh * OH:sh, v:v + sw * OW:sw] += patches[:, :, u, v]
-    return out[:, :, ph:ph + H, pw:pw + W]
+            out[:, u:u + sh * OH:sh, v:v + sw * OW:sw] += patches[..., u, v]
+    return out[:, ph:ph + H, pw:pw + W].transpose(0, 3, 1, 2)
