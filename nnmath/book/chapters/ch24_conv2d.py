@@ -16,7 +16,8 @@ from ...im2col import conv_output_size
 from ..symbolic import ProofResult, contract, is_zero, jacobian_tensor, symbol_array
 
 __all__ = ["conv2d_jacobian_X", "conv2d_jacobian_W", "im2col_memory", "prove_maxpool_vjp",
-           "maxpool_symbolic", "depthwise_conv2d", "depthwise_grad_K", "depthwise_grad_X"]
+           "maxpool_symbolic", "tie_statistics", "last_max_argmax", "positive_tie_patches", "depthwise_conv2d",
+           "depthwise_grad_K", "depthwise_grad_X"]
 
 
 def _positions(shape, kernel, stride, padding):
@@ -129,6 +130,69 @@ def prove_maxpool_vjp(compact, shape, kernel, stride=None, *, seed=0):
     holds = fast.shape == slow.shape and is_zero(slow - fast)
     return ProofResult(f"max pooling VJP, input {shape}, kernel {kernel}, stride {stride}, "
                        f"order seed {seed}", bool(holds), slow, fast, {"jacobian": J_region})
+
+
+def _windows(A, kernel):
+    """``(N, C, OH, OW, kh·kw)``: the entries of every non-overlapping window (a copy)."""
+    kh, kw = kernel
+    N, C, H, W = A.shape
+    OH, OW = H // kh, W // kw
+    tiles = A[:, :, :OH * kh, :OW * kw].reshape(N, C, OH, kh, OW, kw)
+    return tiles.transpose(0, 1, 2, 4, 3, 5).reshape(N, C, OH, OW, kh * kw)
+
+
+def tie_statistics(A, kernel=(2, 2)):
+    """How often a pooling window's maximum is attained more than once, and at what value.
+
+    Returns
+    -------
+    dict
+        ``"windows"``: the number of windows; ``"tied"``: the fraction with two or
+        more maxima; ``"tied_at_zero"``: the fraction of the tied windows whose
+        maximum is exactly 0.
+    """
+    win = _windows(A, kernel)
+    top = win.max(axis=-1)
+    tied = (win == top[..., None]).sum(axis=-1) > 1
+    n_tied = int(tied.sum())
+    return {"windows": int(tied.size), "tied": float(tied.mean()),
+            "tied_at_zero": float((top[tied] == 0).mean()) if n_tied else 0.0}
+
+
+def last_max_argmax(A, kernel=(2, 2)):
+    """The argmax of every non-overlapping window with ties going to the *last* maximum."""
+    win = _windows(A, kernel)
+    n = win.shape[-1]
+    return n - 1 - win[..., ::-1].argmax(axis=-1)
+
+
+def positive_tie_patches(X, A, conv_kernel=(3, 3), conv_padding=(1, 1), kernel=(2, 2)):
+    """For windows of ``A`` tied at a positive maximum: do the first and last maxima read equal patches?
+
+    ``A`` is the (ReLU'd) output of a stride-1 convolution of ``X`` with
+    ``conv_kernel`` and ``conv_padding``; the patch of output pixel ``(n, ·, h, w)``
+    is row ``(n, h, w)`` of ``im2col(X)``.
+
+    Returns
+    -------
+    (int, float)
+        The number of such windows and the fraction of them whose two patches are equal.
+    """
+    from ...im2col import im2col
+    win = _windows(A, kernel)
+    top = win.max(axis=-1)
+    tied = ((win == top[..., None]).sum(axis=-1) > 1) & (top > 0)
+    first, last = win.argmax(axis=-1), last_max_argmax(A, kernel)
+    n, c, i, j = np.nonzero(tied)
+    kh, kw = kernel
+    N, _, H, W = A.shape
+    rows = []
+    for offset in (first[tied], last[tied]):
+        h, w = kh * i + offset // kw, kw * j + offset % kw
+        rows.append((n * H + h) * W + w)
+    cols = im2col(X, conv_kernel, (1, 1), conv_padding)
+    same = np.all(cols[rows[0]] == cols[rows[1]], axis=1)
+    return int(tied.sum()), float(same.mean()) if same.size else 1.0
 
 
 def depthwise_conv2d(X, K):
