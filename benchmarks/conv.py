@@ -12,7 +12,10 @@
 
    Target: nnmath at most 1.2× the flat NumPy step.
 
-2. The gradient ``∂L/∂X`` of one convolution layer through the full Jacobian
+2. col2im as a loop over the kernel offsets (what nnmath does) against one
+   ``np.add.at`` with an index array (what the autodiff engine's indexing does).
+
+3. The gradient ``∂L/∂X`` of one convolution layer through the full Jacobian
    (``nnmath.book.chapters.ch24_conv2d.conv2d_jacobian_X``, contracted with δ)
    against the compact ``col2im(δ Wᵀ)``, as the image grows: time and bytes.
 
@@ -227,8 +230,33 @@ def jacobian_table():
               f"{t_full / t_compact:>13.0f}")
 
 
+def col2im_table():
+    """col2im by a loop over the kernel offsets (nnmath) against one ``np.add.at`` call."""
+    from nnmath.autodiff.conv import patch_indices
+    from nnmath.im2col import col2im
+    rng = np.random.default_rng(2)
+    print()
+    print("col2im of a 3×3, padding 1 layer: loop over the 9 offsets vs np.add.at")
+    print(f"{'input (N, C, H, W)':<22} {'loop s':>10} {'add.at s':>10} {'add.at/loop':>12}")
+    for shape in ((64, 8, 8, 8), (64, 16, 4, 4), (32, 32, 28, 28)):
+        index, inside = patch_indices(shape, 3, 1, 1)
+        G = rng.standard_normal(index.shape)
+
+        def loop():
+            return col2im(G, shape, (3, 3), (1, 1), (1, 1))
+
+        def add_at():
+            out = np.zeros(int(np.prod(shape)))
+            np.add.at(out, index, G * inside)
+            return out.reshape(shape)
+        assert np.allclose(loop(), add_at())
+        t_loop, t_add = median_time(loop, 20), median_time(add_at, 5)
+        print(f"{str(shape):<22} {t_loop:>10.2e} {t_add:>10.2e} {t_add / t_loop:>12.1f}")
+
+
 def main():
     training_step_table()
+    col2im_table()
     jacobian_table()
 
 
