@@ -212,6 +212,7 @@ def jacobian_table():
     print("dL/dX of one Conv2d(4→8, 3×3, padding 1), batch 2: full Jacobian vs col2im")
     print(f"{'side':>5} {'full J bytes':>14} {'dL/dX bytes':>12} {'full s':>10} "
           f"{'compact s':>10} {'full/compact':>13}")
+    rows = []
     for side in (4, 8, 12, 16, 20):
         X = rng.standard_normal((2, 4, side, side))
         K = rng.standard_normal((8, 4, 3, 3))
@@ -228,6 +229,13 @@ def jacobian_table():
         j_bytes = delta.size * X.size * 8
         print(f"{side:>5} {j_bytes:>14,} {X.nbytes:>12,} {t_full:>10.2e} {t_compact:>10.2e} "
               f"{t_full / t_compact:>13.0f}")
+        rows.append((side, t_full, t_compact))
+    # Scaling exponent k in time ~ side^k: least squares on log-log over sides >= 8.
+    side, t_full, t_compact = (np.array(col[1:], dtype=float) for col in zip(*rows))
+    print(f"time exponent, full Jacobian: {np.polyfit(np.log(side), np.log(t_full), 1)[0]:.1f} "
+          f"(theory 4: the Jacobian has (side²)² entries per channel pair)")
+    print(f"time exponent, col2im:        {np.polyfit(np.log(side), np.log(t_compact), 1)[0]:.1f} "
+          f"(theory 2; lower while call overhead dominates small images)")
 
 
 def col2im_table():
