@@ -8,6 +8,8 @@ Three parts, read in this order:
   operations (softmax, logsumexp, the losses), with no rules of their own;
 * :mod:`~nnmath.autodiff.graph`: tools over a whole graph (the Jacobian by
   reverse mode, a :class:`nnmath.Sequential` rewritten with Tensors).
+* :mod:`~nnmath.autodiff.conv`: convolution, max pooling and flattening
+  composed from indexing, ``@``, ``reshape`` and ``max`` (chapter 24).
 
 Examples
 --------
