@@ -11,6 +11,10 @@ Three parts, read in this order:
 * :mod:`~nnmath.autodiff.conv`: convolution, max pooling and flattening
   composed from indexing, ``@``, ``reshape`` and ``max`` (chapter 24).
 
+Two small helpers serve the core: :mod:`~nnmath.autodiff.order` (the
+topological order of the backward pass) and :mod:`~nnmath.autodiff.shapes`
+(summing a gradient back over broadcast axes).
+
 Examples
 --------
 >>> import numpy as np
@@ -21,13 +25,19 @@ Examples
 array([2., 4., 6.])
 """
 
-from .tensor import Tensor, as_tensor, topological_order, unbroadcast
+from .order import topological_order
+from .shapes import unbroadcast
+from .tensor import Tensor, as_tensor
 from .functions import (leaky_relu, log_softmax, logsumexp, maximum, mse_loss, softmax,
                         softmax_cross_entropy_loss)
 from .graph import from_sequential, reverse_mode_jacobian
+from . import norm
+from .norm import batch_norm, layer_norm
+from . import conv
 from .conv import conv2d, flatten, max_pool2d, patch_indices
 
 __all__ = ["Tensor", "as_tensor", "topological_order", "unbroadcast", "leaky_relu",
            "log_softmax", "logsumexp", "maximum", "mse_loss", "softmax",
            "softmax_cross_entropy_loss", "from_sequential", "reverse_mode_jacobian",
-           "conv2d", "flatten", "max_pool2d", "patch_indices"]
+           "norm", "batch_norm", "layer_norm",
+           "conv", "conv2d", "flatten", "max_pool2d", "patch_indices"]

@@ -30,96 +30,10 @@ array([2., 4., 6.])
 
 import numpy as np
 
+from .order import topological_order
+from .shapes import _first_true, _normalize_axes, unbroadcast
+
 __all__ = ["Tensor", "as_tensor", "unbroadcast", "topological_order"]
-
-
-def unbroadcast(grad, shape):
-    """Sum a gradient back to the shape of the operand that NumPy broadcast.
-
-    If ``a`` of shape ``shape`` was broadcast to ``grad.shape`` in the forward
-    pass, each entry of ``a`` was *copied* to many places; the gradient of a
-    copy is the sum of the gradients of all the copies (chapter 13).
-
-    Parameters
-    ----------
-    grad : ndarray
-        Gradient with respect to the broadcast result.
-    shape : tuple of int
-        Shape of the operand before broadcasting.
-
-    Returns
-    -------
-    ndarray, shape ``shape``
-        ``grad`` summed over the leading axes NumPy added and over the axes
-        where ``shape`` has length 1.
-
-    Raises
-    ------
-    ValueError
-        If ``shape`` does not broadcast to ``grad.shape``.
-
-    Examples
-    --------
-    >>> unbroadcast(np.ones((4, 3)), (3,))
-    array([4., 4., 4.])
-    """
-    grad = np.asarray(grad)
-    shape = tuple(shape)
-    if grad.shape == shape:  # nothing was broadcast
-        return grad
-    extra = grad.ndim - len(shape)  # axes NumPy put in front
-    if extra < 0 or any(n not in (1, m) for n, m in zip(shape, grad.shape[extra:])):
-        raise ValueError(f"unbroadcast: a gradient of shape {grad.shape} cannot come "
-                         f"from broadcasting an operand of shape {shape}")
-    stretched = tuple(extra + i for i, n in enumerate(shape) if n == 1)  # axes of length 1
-    return grad.sum(axis=tuple(range(extra)) + stretched, keepdims=True).reshape(shape)
-
-
-def _normalize_axes(axis, ndim, who):
-    if axis is None:
-        return tuple(range(ndim))
-    axes = (axis,) if np.isscalar(axis) else tuple(axis)
-    out = []
-    for a in axes:
-        if not -ndim <= a < ndim:
-            raise ValueError(f"Tensor.{who}: axis {a} is out of range for {ndim} dimensions")
-        out.append(a % ndim)
-    return tuple(sorted(out))
-
-
-def topological_order(root, *, include_constants=False):
-    """Nodes of the graph below ``root``, each after all of its parents.
-
-    Depth-first post-order with an explicit stack (no recursion, so the depth
-    of the graph is not limited by Python's recursion limit).
-
-    Parameters
-    ----------
-    root : Tensor
-    include_constants : bool, optional
-        Whether to list constants (tensors with ``requires_grad=False``);
-        the backward pass leaves them out, as no gradient flows to them.
-
-    Returns
-    -------
-    list of Tensor
-        ``root`` is the last element; parents are listed in operand order.
-    """
-    order, seen = [], set()
-    stack = [(root, False)]
-    while stack:
-        node, parents_done = stack.pop()
-        if parents_done:          # every parent is already in `order`
-            order.append(node)
-            continue
-        if node in seen:          # Tensors hash by identity
-            continue
-        seen.add(node)
-        stack.append((node, True))
-        for parent in reversed(node._parents):  # reversed: the first operand is popped first
-            if (include_constants or parent.requires_grad) and parent not in seen:
-                stack.append((parent, False))
-    return order
 
 
 def as_tensor(value):
@@ -480,11 +394,3 @@ class Tensor:
         """Reset ``.grad`` to zero on this tensor and every tensor below it."""
         for node in topological_order(self, include_constants=True):
             node._grad = None
-
-
-def _first_true(mask, axes):
-    """``mask`` with only the first True of each group along ``axes`` kept (C order)."""
-    moved = np.moveaxis(mask, axes, tuple(range(-len(axes), 0)))
-    flat = moved.reshape(moved.shape[:moved.ndim - len(axes)] + (-1,))
-    keep = flat & (np.cumsum(flat, axis=-1) == 1)
-    return np.moveaxis(keep.reshape(moved.shape), tuple(range(-len(axes), 0)), axes)

@@ -8,7 +8,6 @@ This is the logic of ``python -m nnmath verify``: for each entry of
 identity. A route that raises counts as a failure, with the error in the row.
 """
 
-import argparse
 import sys
 import time
 from dataclasses import dataclass
@@ -159,34 +158,26 @@ def format_table(rows):
     return "\n".join(lines)
 
 
-def _parser():
-    parser = argparse.ArgumentParser(prog="python -m nnmath",
-                                     description="Tools of the nnmath package.")
-    sub = parser.add_subparsers(dest="command", required=True)
-    verify = sub.add_parser(
-        "verify", help="check every registered identity by SymPy, finite differences "
-                       "and autodiff",
-        description="Run every identity of the registry through its three verification "
-                    "routes and print a table; exit status 1 if any fails.")
-    verify.add_argument("--only", action="append", metavar="NAME",
+def add_arguments(parser):
+    """The options of ``python -m nnmath verify`` (the parser comes from :mod:`nnmath.book.cli`)."""
+    parser.add_argument("--only", action="append", metavar="NAME",
                         help="verify only the identity NAME, or those whose name contains NAME "
                              "(repeatable, or a comma-separated list)")
-    verify.add_argument("--progress", action="store_true",
+    parser.add_argument("--progress", action="store_true",
                         help="show a progress bar on stderr")
-    verify.add_argument("--seed", type=int, default=0,
+    parser.add_argument("--seed", type=int, default=0,
                         help="seed of the random inputs of the numeric routes (default 0)")
-    verify.add_argument("--list", action="store_true",
+    parser.add_argument("--list", action="store_true",
                         help="list the identities that would run, and exit")
     return parser
 
 
-def main(argv=None):
-    """Entry point of ``python -m nnmath``; returns the exit status.
+def run_command(args):
+    """Run ``verify`` with parsed ``args``; return the exit status.
 
     0 when every selected identity passes every route it supports, 1 when
     one fails (the failing names are printed), 2 for a usage error.
     """
-    args = _parser().parse_args(argv)
     try:
         names = select(args.only)
     except ValueError as err:
@@ -198,3 +189,9 @@ def main(argv=None):
     rows = run(names, seed=args.seed, progress=args.progress)
     print(format_table(rows))
     return 1 if any(r.failed for r in rows) else 0
+
+
+def main(argv=None):
+    """``python -m nnmath verify ...`` with ``argv`` (without the program name)."""
+    from .cli import main as cli_main
+    return cli_main(argv)

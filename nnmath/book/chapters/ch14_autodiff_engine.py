@@ -1,6 +1,6 @@
 """Chapter 14 (the engine): counting the arithmetic of a forward and a backward pass."""
 
-from ...autodiff.tensor import topological_order
+from ...autodiff import topological_order
 
 
 def operation_counts(root):
