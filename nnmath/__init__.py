@@ -22,8 +22,12 @@ from .model import Sequential
 from .optim import SGD
 from .train import fit
 from .clipping import clip_grad_norm
+from . import attention, sequence
+from .sequence import Embedding, PositionalEmbedding, RNN
+from .attention import SelfAttention
 
 __all__ = ["activations", "autodiff", "gradcheck", "init", "layers", "losses", "matmul",
            "Module", "Linear", "Sigmoid", "Tanh", "ReLU", "LeakyReLU", "Identity", "Softmax",
            "MSE", "SoftmaxCrossEntropy", "Tensor", "checkpoint", "clipping", "data", "model",
-           "optim", "train", "Sequential", "SGD", "fit", "clip_grad_norm"]
+           "optim", "train", "Sequential", "SGD", "fit", "clip_grad_norm",
+           "attention", "sequence", "Embedding", "PositionalEmbedding", "RNN", "SelfAttention"]

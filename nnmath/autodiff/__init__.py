@@ -23,7 +23,10 @@ from .tensor import Tensor, as_tensor, topological_order, unbroadcast
 from .functions import (leaky_relu, log_softmax, logsumexp, maximum, mse_loss, softmax,
                         softmax_cross_entropy_loss)
 from .graph import from_sequential, reverse_mode_jacobian
+from . import sequence
+from .sequence import batched_matmul, stack, where
 
 __all__ = ["Tensor", "as_tensor", "topological_order", "unbroadcast", "leaky_relu",
            "log_softmax", "logsumexp", "maximum", "mse_loss", "softmax",
-           "softmax_cross_entropy_loss", "from_sequential", "reverse_mode_jacobian"]
+           "softmax_cross_entropy_loss", "from_sequential", "reverse_mode_jacobian",
+           "sequence", "batched_matmul", "stack", "where"]
