@@ -14,7 +14,7 @@ from .module import Module, as_float_array, check_forward_called, check_shape
 from .sequence import check_count, check_init
 
 __all__ = ["causal_mask", "attention_forward", "attention_backward", "split_heads",
-           "merge_heads", "SelfAttention"]
+           "merge_heads", "self_attention_backward", "SelfAttention"]
 
 
 def causal_mask(T):
@@ -102,6 +102,41 @@ def merge_heads(Z):
     return Z.transpose(0, 2, 1, 3).reshape(N, T, H * dh)
 
 
+def self_attention_backward(dY, X, Q, K, V, A, C, Wq, Wk, Wv, Wo):
+    r"""Gradients of multi-head self-attention given its forward cache.
+
+    Parameters
+    ----------
+    dY : array, shape (N, T, D)
+        Upstream gradient of ``Y = C Wo``.
+    X : array, shape (N, T, D)
+    Q, K, V : arrays, shape (N, heads, T, d_h)
+        The projections split into heads.
+    A : array, shape (N, heads, T, T)
+    C : array, shape (N, T, D)
+        The heads' outputs side by side (:func:`merge_heads`).
+    Wq, Wk, Wv, Wo : arrays, shape (D, D)
+
+    Returns
+    -------
+    dX, dWq, dWk, dWv, dWo : arrays
+
+    Notes
+    -----
+    ``dWo = Cᵀδ`` and ``dC = δWoᵀ`` (chapter 5); :func:`attention_backward`
+    per head; ``dWq = Xᵀ dQ`` (and so for ``K``, ``V``) and, since ``X`` feeds
+    three products, ``dX = dQ Wqᵀ + dK Wkᵀ + dV Wvᵀ``. Every product runs on
+    the ``N·T`` rows at once (chapter 27).
+    """
+    N, T, D = X.shape
+    X2, dY2 = X.reshape(N * T, D), dY.reshape(N * T, D)
+    dWo = C.reshape(N * T, D).T @ dY2
+    dC = split_heads((dY2 @ Wo.T).reshape(N, T, D), Q.shape[1])
+    dQ, dK, dV = (merge_heads(g).reshape(N * T, D) for g in attention_backward(dC, Q, K, V, A))
+    dX = dQ @ Wq.T + dK @ Wk.T + dV @ Wv.T      # X is used three times: the gradients add
+    return dX.reshape(N, T, D), X2.T @ dQ, X2.T @ dK, X2.T @ dV, dWo
+
+
 class SelfAttention(Module):
     r"""Multi-head self-attention without biases (chapter 27).
 
@@ -167,25 +202,19 @@ class SelfAttention(Module):
         Q, K, V = (split_heads((X2 @ W).reshape(N, T, D), self.n_heads)
                    for W in (self.Wq, self.Wk, self.Wv))
         Yh, self.A = attention_forward(Q, K, V, causal_mask(T) if self.causal else None)
-        C = merge_heads(Yh).reshape(N * T, D)           # heads side by side, one row per position
-        self._cache = (X2, Q, K, V, C, X.shape)
-        return (C @ self.Wo).reshape(N, T, D)
+        C = merge_heads(Yh)                             # heads side by side: (N, T, D)
+        self._cache = (X, Q, K, V, C)
+        return (C.reshape(N * T, D) @ self.Wo).reshape(N, T, D)
 
     def backward(self, dY):
         """Store ``dWq``, ``dWk``, ``dWv``, ``dWo``; return ``dX`` (chapter 27)."""
         check_forward_called("SelfAttention.backward", self._cache)
-        X2, Q, K, V, C, shape = self._cache
+        X, Q, K, V, C = self._cache
         dY = as_float_array("SelfAttention.backward", dY, "dY")
-        check_shape("SelfAttention.backward", "dY", dY, shape)
-        N, T, D = shape
-        dY2 = dY.reshape(N * T, D)
-        self.dWo = C.T @ dY2                               # Cᵀδ, chapter 5
-        dC = split_heads((dY2 @ self.Wo.T).reshape(shape), self.n_heads)
-        dQ, dK, dV = (merge_heads(g).reshape(N * T, D)
-                      for g in attention_backward(dC, Q, K, V, self.A))
-        self.dWq, self.dWk, self.dWv = X2.T @ dQ, X2.T @ dK, X2.T @ dV
-        dX = dQ @ self.Wq.T + dK @ self.Wk.T + dV @ self.Wv.T   # X used three times: add
-        return dX.reshape(shape)
+        check_shape("SelfAttention.backward", "dY", dY, X.shape)
+        dX, self.dWq, self.dWk, self.dWv, self.dWo = self_attention_backward(
+            dY, X, Q, K, V, self.A, C, self.Wq, self.Wk, self.Wv, self.Wo)
+        return dX
 
     def parameters(self):
         return [("Wq", self.Wq, self.dWq), ("Wk", self.Wk, self.dWk),
