@@ -17,8 +17,10 @@ from .layers import Linear
 from .activations import Sigmoid, Tanh, ReLU, LeakyReLU, Identity, Softmax
 from .losses import MSE, SoftmaxCrossEntropy
 from .autodiff import Tensor
-from . import checkpoint, clipping, data, model, optim, train
-from .model import Sequential
+from . import checkpoint, clipping, data, model, norm, optim, regularization, train
+from .model import Residual, Sequential
+from .norm import BatchNorm, LayerNorm
+from .regularization import Dropout
 from .optim import SGD
 from .train import fit
 from .clipping import clip_grad_norm
@@ -30,4 +32,5 @@ __all__ = ["activations", "autodiff", "gradcheck", "init", "layers", "losses", "
            "Module", "Linear", "Sigmoid", "Tanh", "ReLU", "LeakyReLU", "Identity", "Softmax",
            "MSE", "SoftmaxCrossEntropy", "Tensor", "checkpoint", "clipping", "data", "model",
            "optim", "train", "Sequential", "SGD", "fit", "clip_grad_norm",
+           "norm", "regularization", "Residual", "LayerNorm", "BatchNorm", "Dropout",
            "attention", "sequence", "Embedding", "PositionalEmbedding", "RNN", "SelfAttention"]

@@ -16,7 +16,8 @@ import numpy as np
 
 from .module import Module, as_float_array, check_forward_called, check_shape
 
-__all__ = ["embedding_forward", "embedding_grad_W", "rnn_forward", "rnn_backward",
+__all__ = ["embedding_forward", "embedding_grad_W", "positional_grad_P", "rnn_forward",
+           "rnn_backward",
            "Embedding", "PositionalEmbedding", "RNN"]
 
 
@@ -82,6 +83,20 @@ def embedding_grad_W(indices, dY, num_embeddings):
     dW = np.zeros((num_embeddings, dim), dtype=dY.dtype)
     np.add.at(dW, np.reshape(indices, -1), np.reshape(dY, (-1, dim)))
     return dW
+
+
+def positional_grad_P(dY, max_len):
+    r"""Gradient of ``Y[n, t] = X[n, t] + P[t]`` with respect to ``P (max_len, D)``.
+
+    .. math:: \frac{\partial L}{\partial P_{t,:}} = \sum_{n} \delta_{n,t,:} \; (t < T),
+              \qquad 0 \; (t \ge T)
+
+    The bias rule of chapter 7, one bias per position (chapter 28).
+    """
+    N, T, D = dY.shape
+    dP = np.zeros((max_len, D), dtype=dY.dtype)
+    dP[:T] = dY.sum(axis=0)
+    return dP
 
 
 def check_indices(owner, indices, num_embeddings):
@@ -201,8 +216,7 @@ class PositionalEmbedding(Module):
         if dY.ndim != 3 or dY.shape[1:] != (self._T, self.dim):
             raise ValueError(f"PositionalEmbedding.backward: dY has shape {dY.shape}, "
                              f"expected (N, {self._T}, {self.dim})")
-        self.dP = np.zeros_like(self.P)
-        self.dP[:self._T] = dY.sum(axis=0)
+        self.dP = positional_grad_P(dY, self.max_len)
         return dY
 
     def parameters(self):

@@ -1,4 +1,4 @@
-"""Every check of the sequence identities (chapters 26, 27) rejects a wrong formula.
+"""Every check of the sequence identities (chapters 26–28) rejects a wrong formula.
 
 One table: for each registry entry, a plausible wrong compact formula (an
 embedding gradient assigned instead of added, BPTT truncated to one step,
@@ -16,6 +16,7 @@ from nnmath import attention as att
 from nnmath.book.identities import REGISTRY
 from nnmath.book.identities import ch26_embeddings_rnn as ch26
 from nnmath.book.identities import ch27_attention as ch27
+from nnmath.book.identities import ch28_transformer as ch28
 
 
 # -- wrong formulas -------------------------------------------------------------------
@@ -78,7 +79,21 @@ def _only_query_path(delta, X, Q, K, V, A, Wq, Wo):
     return (att.merge_heads(dQ).reshape(N * T, D) @ Wq.T).reshape(N, T, D)
 
 
-WRONG = {"embedding_grad_W": embedding_assigned}
+def positional_first_sequence_only(delta, out, X, P):
+    """Forgets that P is shared by the batch: the gradient of the first sequence only."""
+    dP = np.zeros(P.shape, dtype=delta.dtype)
+    dP[:delta.shape[1]] = delta[0]
+    return dP
+
+
+def cross_entropy_mean_over_sequences(delta, out, Z, T):
+    """Divides by N instead of N·T: the mean over sequences, not over positions."""
+    return ch28._sequence_ce_compact(delta, out, Z, T) * Z.shape[1]
+
+
+WRONG = {"embedding_grad_W": embedding_assigned,
+         "positional_grad_P": positional_first_sequence_only,
+         "sequence_cross_entropy_grad": cross_entropy_mean_over_sequences}
 WRONG.update({f"rnn_grad_{w}": rnn_truncated(w) for w in ("Wh", "Wx", "b", "X", "h0")})
 for _causal, _prefix in ((False, "attention"), (True, "causal_attention")):
     WRONG[f"{_prefix}_grad_Q"] = attention_unscaled("Q", _causal)
@@ -87,7 +102,8 @@ for _causal, _prefix in ((False, "attention"), (True, "causal_attention")):
 WRONG.update({f"self_attention_grad_{w}": self_attention_wrong(w)
               for w in ("X", "Wq", "Wk", "Wv", "Wo")})
 
-SEQUENCE_CHAPTERS = ("derivations/26_embeddings_rnn", "derivations/27_attention")
+SEQUENCE_CHAPTERS = ("derivations/26_embeddings_rnn", "derivations/27_attention",
+                     "derivations/28_transformer")
 
 
 def test_every_sequence_identity_has_a_wrong_formula():

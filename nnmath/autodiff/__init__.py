@@ -23,10 +23,13 @@ from .tensor import Tensor, as_tensor, topological_order, unbroadcast
 from .functions import (leaky_relu, log_softmax, logsumexp, maximum, mse_loss, softmax,
                         softmax_cross_entropy_loss)
 from .graph import from_sequential, reverse_mode_jacobian
+from . import norm
+from .norm import batch_norm, layer_norm
 from . import sequence
 from .sequence import batched_matmul, stack, where
 
 __all__ = ["Tensor", "as_tensor", "topological_order", "unbroadcast", "leaky_relu",
            "log_softmax", "logsumexp", "maximum", "mse_loss", "softmax",
            "softmax_cross_entropy_loss", "from_sequential", "reverse_mode_jacobian",
+           "norm", "batch_norm", "layer_norm",
            "sequence", "batched_matmul", "stack", "where"]

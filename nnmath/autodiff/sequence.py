@@ -166,8 +166,10 @@ def _convert(m, prefix, params):
     from .. import activations as act
     from ..attention import SelfAttention
     from ..layers import Linear
-    from ..model import Sequential
+    from ..model import Residual, Sequential
+    from ..norm import LayerNorm
     from ..sequence import RNN, Embedding, PositionalEmbedding
+    from .norm import layer_norm
 
     def p(name, value):
         params[prefix + name] = Tensor(value)
@@ -181,11 +183,10 @@ def _convert(m, prefix, params):
                 X = step(X)
             return X
         return run
-    if type(m).__name__ == "Residual":
-        inner = _convert(m.module, prefix + "module.", params)  # names as Residual.parameters()
+    if isinstance(m, Residual):
+        inner = _convert(m.module, prefix, params)  # Residual.parameters() adds no prefix
         return lambda X: X + inner(X)
-    if type(m).__name__ == "LayerNorm":
-        from .norm import layer_norm  # the normalisation part's engine operation
+    if isinstance(m, LayerNorm):
         gamma, beta = p("gamma", m.gamma), p("beta", m.beta)
         return lambda X: layer_norm(X, gamma, beta, m.eps)
     if isinstance(m, Linear):

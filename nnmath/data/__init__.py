@@ -14,7 +14,9 @@ from importlib import resources
 
 import numpy as np
 
-__all__ = ["load_iris", "IRIS_FEATURES", "IRIS_CLASSES", "sine_data", "train_test_split",
+from .sequences import reversal_data
+
+__all__ = ["reversal_data", "load_iris", "IRIS_FEATURES", "IRIS_CLASSES", "sine_data", "train_test_split",
            "Standardizer"]
 
 IRIS_FEATURES = ("sepal_length", "sepal_width", "petal_length", "petal_width")
