@@ -250,12 +250,13 @@ def rnn_forward(X, Wx, Wh, b, h0):
     recurrence ``h_{t−1} Wh`` runs step by step.
     """
     N, T, _ = X.shape
-    XW = (X.reshape(N * T, -1) @ Wx).reshape(N, T, -1) + b  # x_t Wx + b for every t at once
+    # time-major (T, N, H) inside: each step then reads and writes one contiguous block
+    XW = (np.swapaxes(X, 0, 1).reshape(T * N, -1) @ Wx).reshape(T, N, -1) + b  # x_t Wx + b, all t
     Hs = np.empty_like(XW)
     h = h0
     for t in range(T):
-        h = Hs[:, t] = np.tanh(XW[:, t] + h @ Wh)
-    return Hs
+        h = Hs[t] = np.tanh(XW[t] + h @ Wh)
+    return np.swapaxes(Hs, 0, 1)
 
 
 def rnn_backward(dH, X, Hs, h0, Wx, Wh):
@@ -292,17 +293,18 @@ def rnn_backward(dH, X, Hs, h0, Wx, Wh):
     NumPy object arrays of SymPy symbols (the registry's proofs).
     """
     N, T, Hd = dH.shape
-    delta = np.zeros_like(dH)
-    carry = np.zeros_like(dH[:, 0])                    # δ_{t+1} Whᵀ, zero after the last step
+    dH_t, H_t = np.swapaxes(dH, 0, 1), np.swapaxes(Hs, 0, 1)     # time-major (T, N, H) views
+    delta = np.zeros_like(H_t, shape=(T, N, Hd))
+    carry = np.zeros_like(delta[0])                    # δ_{t+1} Whᵀ, zero after the last step
     for t in range(T - 1, -1, -1):
-        delta[:, t] = (dH[:, t] + carry) * (1 - Hs[:, t] * Hs[:, t])  # tanh' = 1 − h²
-        carry = delta[:, t] @ Wh.T
-    H_prev = np.concatenate([h0[:, None, :], Hs[:, :-1]], axis=1)   # h_{t−1} for every t
-    flat = delta.reshape(N * T, Hd)
-    dWh = H_prev.reshape(N * T, Hd).T @ flat
-    dWx = X.reshape(N * T, -1).T @ flat
+        delta[t] = (dH_t[t] + carry) * (1 - H_t[t] * H_t[t])   # tanh' = 1 − h²
+        carry = delta[t] @ Wh.T
+    H_prev = np.concatenate([h0[None], H_t[:-1]], axis=0)       # h_{t−1} for every t
+    flat = delta.reshape(T * N, Hd)
+    dWh = H_prev.reshape(T * N, Hd).T @ flat
+    dWx = np.swapaxes(X, 0, 1).reshape(T * N, -1).T @ flat
     db = flat.sum(axis=0)
-    dX = (flat @ Wx.T).reshape(X.shape)
+    dX = np.swapaxes((flat @ Wx.T).reshape(T, N, -1), 0, 1)
     return dX, dWx, dWh, db, carry
 
 
