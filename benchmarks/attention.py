@@ -11,11 +11,17 @@ Run: ``make bench`` or ``.venv/bin/python benchmarks/attention.py``. Results can
 be noisy on a busy machine: each figure is the median of many repeats.
 """
 
+import os
 import time
 
-import numpy as np
+# One BLAS thread (unless the caller says otherwise): on a shared machine a thread pool
+# per process makes the timings measure the scheduler, not the code.
+for _var in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
+    os.environ.setdefault(_var, "1")
 
-import nnmath as nm
+import numpy as np  # noqa: E402  (after the thread settings)
+
+import nnmath as nm  # noqa: E402
 
 N, T, D, HEADS = 16, 32, 64, 4
 
@@ -29,6 +35,20 @@ def median_time(step, repeats):
         step()
         times.append(time.perf_counter() - start)
     return float(np.median(times))
+
+
+def paired_median_times(steps, repeats):
+    """Median seconds of each step, timed alternately so that load changes hit all alike."""
+    for step in steps:
+        for _ in range(3):  # warm-up: caches, allocator
+            step()
+    times = [[] for _ in steps]
+    for _ in range(repeats):
+        for step, record in zip(steps, times):
+            start = time.perf_counter()
+            step()
+            record.append(time.perf_counter() - start)
+    return [float(np.median(t)) for t in times]
 
 
 def flat_attention_step(X, dY, Wq, Wk, Wv, Wo, heads):
@@ -97,11 +117,13 @@ def bench_attention():
         layer.forward(X)
         layer.backward(dY)
 
-    t_nm = median_time(nnmath_step, 300)
-    t_np = median_time(lambda: flat_attention_step(X, dY, layer.Wq, layer.Wk, layer.Wv,
-                                                   layer.Wo, HEADS), 300)
+    def flat_step():
+        flat_attention_step(X, dY, layer.Wq, layer.Wk, layer.Wv, layer.Wo, HEADS)
+
     torch_step = torch_step_factory(layer, X, dY)
-    t_torch = median_time(torch_step, 300) if torch_step else None
+    steps = [nnmath_step, flat_step] + ([torch_step] if torch_step else [])
+    t_nm, t_np, *rest = paired_median_times(steps, 400)
+    t_torch = rest[0] if rest else None
     print(f"attention forward+backward (N={N}, T={T}, d={D}, {HEADS} heads):")
     print(f"  SelfAttention {t_nm * 1e3:.3f} ms, flat numpy {t_np * 1e3:.3f} ms, "
           f"ratio {t_nm / t_np:.2f} (target <= 1.3)")
