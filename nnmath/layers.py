@@ -130,17 +130,23 @@ class Linear(Module):
         self._X = None
 
     def forward(self, X):
-        """Return ``X W + b`` for ``X`` of shape (N, in_features); cache ``X``."""
+        """Return ``X W + b`` for ``X`` of shape (N, in_features) or (..., in_features).
+
+        Leading axes (e.g. ``(N, T, in)`` in sequence models, chapter 26) are
+        flattened into one batch axis and restored on the output.
+        """
         X = as_float_array("Linear.forward", X, "X").astype(self.W.dtype, copy=False)
-        if X.ndim != 2 or X.shape[1] != self.in_features:
+        if X.ndim < 2 or X.shape[-1] != self.in_features:
             raise ValueError(
                 f"Linear.forward: X has shape {X.shape}, expected (N, {self.in_features})"
                 f" for Linear({self.in_features}, {self.out_features})"
+                f" (or (..., {self.in_features}), e.g. (N, T, {self.in_features}))"
             )
         self._X = X
-        Y = matmul_forward(X, self.W)
+        X2 = X if X.ndim == 2 else X.reshape(-1, self.in_features)  # a view, no copy
+        Y = matmul_forward(X2, self.W)
         Y += self.b  # in place: the product is a fresh array, no second (N, C) allocation
-        return Y
+        return Y if X.ndim == 2 else Y.reshape(X.shape[:-1] + (self.out_features,))
 
     # Sequential.backward(..., input_grad=False) may ask this layer to skip dX.
     can_skip_input_grad = True
@@ -154,17 +160,20 @@ class Linear(Module):
         """
         check_forward_called("Linear.backward", self._X)
         dY = as_float_array("Linear.backward", dY, "dY")
-        expected = (self._X.shape[0], self.out_features)
+        expected = self._X.shape[:-1] + (self.out_features,)
         if dY.shape != expected:
             raise ValueError(
                 f"Linear.backward: dY has shape {dY.shape}, expected {expected}"
                 f" (batch of the last forward, out_features)"
             )
-        self.dW = matmul_grad_W(self._X, dY)   # Xᵀδ, chapter 5
+        X, shape = self._X, dY.shape
+        if X.ndim != 2:  # (..., in): every leading position is one more row of the batch
+            X, dY = X.reshape(-1, self.in_features), dY.reshape(-1, self.out_features)
+        self.dW = matmul_grad_W(X, dY)         # Xᵀδ, chapter 5 (sums over all leading axes)
         self.db = bias_grad(dY)                # 1ᵀδ, chapter 7
         if not input_grad:
             return None
-        return matmul_grad_X(dY, self.W)       # δWᵀ, chapter 5
+        return matmul_grad_X(dY, self.W).reshape(shape[:-1] + (self.in_features,))  # δWᵀ
 
     def parameters(self):
         return [("W", self.W, self.dW), ("b", self.b, self.db)]

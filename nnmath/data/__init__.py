@@ -19,8 +19,10 @@ from importlib import resources
 import numpy as np
 
 from .digits import load_digits
+from .sequences import reversal_data
 
-__all__ = ["load_digits", "load_iris", "IRIS_FEATURES", "IRIS_CLASSES", "sine_data", "train_test_split",
+__all__ = ["load_digits", "reversal_data", "load_iris", "IRIS_FEATURES", "IRIS_CLASSES", "sine_data",
+           "train_test_split",
            "Standardizer"]
 
 IRIS_FEATURES = ("sepal_length", "sepal_width", "petal_length", "petal_width")
