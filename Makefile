@@ -1,10 +1,12 @@
 # Two commands matter: `make book` (set up + build the site) and `make test`.
-# Everything runs inside .venv, created here from the pinned requirements.txt.
+# Everything runs inside .venv, created here from the pinned requirements.txt
+# (and requirements-lab.txt: JupyterLab, its MyST renderer, Playwright).
 
 PYTHON ?= $(shell command -v python3.11 || command -v python3)
 VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
+LAB_STAMP := $(VENV)/.installed-lab
 # Notebooks are executed by nbval (make test); the book build only renders them.
 # MPLBACKEND is set for the unit tests only: kernels must keep their inline backend,
 # or figures vanish from the notebooks and the book.
@@ -12,21 +14,33 @@ NOTEBOOK_DIRS := derivations book
 export PYTHONHASHSEED := 0
 export PIP_DISABLE_PIP_VERSION_CHECK := 1
 
-.PHONY: help setup book test unit notebooks build-strict built execute bench clean
+.PHONY: help setup book test unit notebooks build-strict built lab lab-test macros execute bench clean
 
 help:
 	@echo "make book   set up .venv (first time) and build the HTML into _build/html"
 	@echo "make test   unit tests, nbval on every notebook, strict book build, HTML + browser tests"
+	@echo "make lab [NB=path]  JupyterLab with the MyST renderer, on the notebooks"
 	@echo "make execute [NB=path]  re-run notebooks in place to refresh outputs"
+	@echo "make macros  copy the LaTeX macros of _config.yml into every notebook"
 	@echo "make bench  speed and memory benchmarks (not part of make test)"
 	@echo "make clean  remove _build (keeps .venv)"
 
+# The pins are for Python 3.11: check that first, so that another version stops here
+# with a message, not later on a wheel, and a failed set-up leaves no half .venv behind.
 $(STAMP): requirements.txt pyproject.toml
-	@test -n "$(PYTHON)" || { echo "error: Python 3.11 not found (set PYTHON=...)"; exit 1; }
-	$(PYTHON) -m venv $(VENV)
-	$(BIN)/python -m pip install --quiet --upgrade pip==26.3
-	$(BIN)/python -m pip install --quiet -r requirements.txt
-	$(BIN)/python -m pip install --quiet --no-deps --no-build-isolation -e .
+	@test -n "$(PYTHON)" && $(PYTHON) -c 'import sys; sys.exit(sys.version_info[:2] != (3, 11))' \
+	  || { echo "error: Python 3.11 needed; $(or $(PYTHON),no python3) is $$($(PYTHON) --version 2>&1)." \
+	       "Install it, or point PYTHON=/path/to/python3.11 at one."; exit 1; }
+	@{ $(PYTHON) -m venv $(VENV) \
+	   && $(BIN)/python -m pip install --quiet --upgrade pip==26.3 \
+	   && $(BIN)/python -m pip install --quiet -r requirements.txt \
+	   && $(BIN)/python -m pip install --quiet --no-deps --no-build-isolation -e . ; } \
+	  || { rm -rf $(VENV); echo "error: set-up failed; .venv removed"; exit 1; }
+	@touch $@
+
+# JupyterLab, jupyterlab-myst and Playwright (make lab, and the browser test of make test).
+$(LAB_STAMP): requirements-lab.txt $(STAMP)
+	$(BIN)/python -m pip install --quiet -r requirements-lab.txt -c requirements.txt
 	@touch $@
 
 setup: $(STAMP)
@@ -36,7 +50,7 @@ book: $(STAMP)
 	@echo "Open _build/html/index.html"
 
 unit: $(STAMP)
-	MPLBACKEND=Agg $(BIN)/python -m pytest tests -q --ignore=tests/built
+	MPLBACKEND=Agg $(BIN)/python -m pytest tests -q --ignore=tests/built --ignore=tests/lab --ignore=tests/pdf
 
 notebooks: $(STAMP)
 	$(BIN)/python -m pytest --nbval $(NOTEBOOK_DIRS) -q
@@ -50,7 +64,23 @@ build-strict: $(STAMP)
 built: $(STAMP)
 	NNMATH_REQUIRE_BUILD=1 $(BIN)/python -m pytest tests/built -q -rs
 
-test: unit notebooks build-strict built
+# Every notebook opened in JupyterLab (jupyterlab-myst) in headless Chromium driven by
+# Playwright: maths, labels, references, theorems, exercises render; no raw MyST markup.
+# Skipped, and said so, without Chromium; a screenshot in _build/screenshots.
+lab-test: $(LAB_STAMP)
+	$(BIN)/python -m pytest tests/lab -q -rs
+
+test: unit notebooks build-strict built lab-test
+
+# JupyterLab on the notebooks (NB=path opens one), with the book's macros and MyST.
+lab: $(LAB_STAMP)
+	$(BIN)/jupyter lab --ServerApp.root_dir=. --LabApp.default_url=/lab/tree/$(or $(NB),derivations) \
+	  $(if $(filter 0,$(shell id -u)),--allow-root)
+
+# The one source of the LaTeX macros is _config.yml; this copies them into the
+# notebooks' first cell, which JupyterLab reads (tests/test_macros.py checks it).
+macros: $(STAMP)
+	$(BIN)/python .ci/sync_macros.py
 
 # Re-execute notebooks in place so their committed outputs are current
 # (NB=derivations/05_matrix_by_matrix.ipynb for one; default: all of them).
