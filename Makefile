@@ -14,12 +14,13 @@ NOTEBOOK_DIRS := derivations book
 export PYTHONHASHSEED := 0
 export PIP_DISABLE_PIP_VERSION_CHECK := 1
 
-.PHONY: help setup book test unit notebooks build-strict built lab lab-test macros execute bench clean
+.PHONY: help setup book test unit notebooks build-strict built lab lab-test macros pdf pdf-deps pdf-test execute bench clean
 
 help:
 	@echo "make book   set up .venv (first time) and build the HTML into _build/html"
 	@echo "make test   unit tests, nbval on every notebook, strict book build, HTML + browser tests"
 	@echo "make lab [NB=path]  JupyterLab with the MyST renderer, on the notebooks"
+	@echo "make pdf    the whole book as a PDF in _build/pdf (TeX from Debian; make pdf-test checks it)"
 	@echo "make execute [NB=path]  re-run notebooks in place to refresh outputs"
 	@echo "make macros  copy the LaTeX macros of _config.yml into every notebook"
 	@echo "make bench  speed and memory benchmarks (not part of make test)"
@@ -86,6 +87,34 @@ macros: $(STAMP)
 # (NB=derivations/05_matrix_by_matrix.ipynb for one; default: all of them).
 execute: $(STAMP)
 	$(BIN)/python .ci/execute_notebooks.py $(or $(NB),$(wildcard derivations/*.ipynb book/*.ipynb))
+
+# The PDF: Jupyter Book's LaTeX builder (xelatex) with these Debian packages, the
+# smallest set found to build it (installed here when missing and run as root, as in CI).
+TEX_DEBS := texlive-xetex texlive-latex-recommended texlive-latex-extra \
+            texlive-fonts-recommended latexmk xindy fonts-freefont-otf fonts-dejavu-core poppler-utils
+TEX_STYS := changepage.sty pgfplots.sty ucharclasses.sty unicode-math.sty mathrsfs.sty fncychap.sty
+
+pdf-deps:
+	@if ! { for c in xelatex latexmk xindy kpsewhich pdftotext pdfimages; do command -v $$c >/dev/null || exit 1; done; \
+	        kpsewhich $(TEX_STYS) | test $$(wc -l) -eq $(words $(TEX_STYS)) \
+	        && fc-list | grep -q FreeSerif && fc-list | grep -q "DejaVu Sans Mono"; }; then \
+	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+	    echo "make pdf: installing TeX from Debian: $(TEX_DEBS)"; \
+	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $(TEX_DEBS) >/dev/null; \
+	  else \
+	    echo "error: make pdf needs TeX: apt-get install --no-install-recommends $(TEX_DEBS)"; exit 1; \
+	  fi; \
+	fi
+
+pdf: $(STAMP) pdf-deps
+	rm -rf _build/latex _build/pdf
+	$(BIN)/jupyter-book build . --builder pdflatex --warningiserror --keep-going
+	mkdir -p _build/pdf && cp _build/latex/nnmath.pdf _build/pdf/nnmath.pdf
+	@echo "Open _build/pdf/nnmath.pdf"
+
+# Reads the PDF back (poppler): titles, theorems, exercises, equations, figures, bibliography.
+pdf-test: pdf
+	NNMATH_REQUIRE_PDF=1 $(BIN)/python -m pytest tests/pdf -q
 
 bench: $(STAMP)
 	@for f in benchmarks/*.py; do echo "== $$f"; $(BIN)/python $$f || exit 1; done
