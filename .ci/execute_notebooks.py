@@ -2,23 +2,46 @@
 
 Used by `make execute` (authors refresh committed outputs after editing a
 chapter). Each notebook runs in its own directory with a fresh kernel.
+
+The file written depends only on the notebook and the code it runs, so that
+executing twice leaves `git diff` empty: no timing metadata is recorded
+(``record_timing=False``) and any left from older runs is removed. The kernel
+talks to this process over IPC sockets in a private directory rather than TCP
+on localhost, so ipykernel has no unencrypted-TCP warning to print.
 """
 
 import sys
+import tempfile
 import time
 from pathlib import Path
 
 import nbclient
 import nbformat
+from jupyter_client.manager import KernelManager
+
+# per-cell metadata that records when or how long a run took, not what it computed
+VOLATILE_CELL_METADATA = ("execution", "ExecuteTime")
+
+
+def strip_volatile(nb):
+    for cell in nb.cells:
+        for key in VOLATILE_CELL_METADATA:
+            cell.metadata.pop(key, None)
+    return nb
 
 
 def execute(path):
     nb = nbformat.read(path, as_version=4)
-    client = nbclient.NotebookClient(nb, timeout=120, kernel_name="python3",
-                                     resources={"metadata": {"path": str(path.parent)}})
-    start = time.perf_counter()
-    client.execute()
-    nbformat.write(nb, path)
+    with tempfile.TemporaryDirectory(prefix="nnmath-kernel-") as sockets:
+        km = KernelManager(kernel_name="python3", transport="ipc",
+                           connection_file=str(Path(sockets) / "kernel.json"),
+                           ip=str(Path(sockets) / "kernel-ipc"))
+        client = nbclient.NotebookClient(nb, km=km, timeout=120, kernel_name="python3",
+                                         record_timing=False,
+                                         resources={"metadata": {"path": str(path.parent)}})
+        start = time.perf_counter()
+        client.execute()
+    nbformat.write(strip_volatile(nb), path)
     return time.perf_counter() - start
 
 
