@@ -29,9 +29,10 @@ help:
 # The pins are for Python 3.11: check that first, so that another version stops here
 # with a message, not later on a wheel, and a failed set-up leaves no half .venv behind.
 $(STAMP): requirements.txt pyproject.toml
-	@test -n "$(PYTHON)" && $(PYTHON) -c 'import sys; sys.exit(sys.version_info[:2] != (3, 11))' \
-	  || { echo "error: Python 3.11 needed; $(or $(PYTHON),no python3) is $$($(PYTHON) --version 2>&1)." \
-	       "Install it, or point PYTHON=/path/to/python3.11 at one."; exit 1; }
+	@test -n "$(PYTHON)" && $(PYTHON) -c 'import sys; sys.exit(sys.version_info[:2] != (3, 11))' 2>/dev/null \
+	  || { echo "error: Python 3.11 needed, but $(or $(PYTHON),python3) is" \
+	       "$$($(PYTHON) -c 'import platform; print(platform.python_version())' 2>/dev/null || echo 'not runnable')." \
+	       "Install Python 3.11, or point PYTHON=/path/to/python3.11 at one."; exit 1; } >&2
 	@{ $(PYTHON) -m venv $(VENV) \
 	   && $(BIN)/python -m pip install --quiet --upgrade pip==26.3 \
 	   && $(BIN)/python -m pip install --quiet -r requirements.txt \
