@@ -77,7 +77,9 @@ def lab_url(tmp_path_factory):
            "--port-retries=0", f"--IdentityProvider.token={token}",
            "--LabApp.expose_app_in_browser=True",  # window.jupyterapp: open notebooks by command
            f"--LabApp.user_settings_dir={settings}", f"--LabApp.workspaces_dir={home / 'ws'}",
-           "--LabApp.extension_manager=readonly", "--ServerApp.open_browser=False"]
+           "--LabApp.extension_manager=readonly", "--ServerApp.open_browser=False",
+           # checkpoints (written on opening a notebook) go to the temporary folder
+           f"--FileCheckpoints.checkpoint_dir={home / 'checkpoints'}"]
     if os.geteuid() == 0:
         cmd.append("--allow-root")  # CI runs as root
     log = (home / "server.log").open("w")
