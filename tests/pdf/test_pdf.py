@@ -51,7 +51,8 @@ def all_sources():
 
 def without_code_spans(text):
     """Markdown without ``double-backtick`` spans (role syntax shown as an example)."""
-    return re.sub(r"``.+?``", "", text, flags=re.S)
+    # exactly two backticks on each side, within a line (a ``` fence is not a span)
+    return re.sub(r"(?<!`)``(?!`)[^\n]+?(?<!`)``(?!`)", "", text)
 
 
 def normalise(text):
