@@ -25,6 +25,7 @@ import nnmath as nm  # noqa: E402
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from _timing import median_time, paired_times  # noqa: E402
+from _torch import load_torch  # noqa: E402
 
 N, T, D, HEADS = 16, 32, 64, 4
 
@@ -57,11 +58,9 @@ def flat_attention_step(X, dY, Wq, Wk, Wv, Wo, heads):
 
 
 def torch_step_factory(layer, X, dY):
-    try:
-        import torch
-    except ImportError:
+    torch = load_torch(threads=2)
+    if torch is None:
         return None
-    torch.set_num_threads(2)
     Ws = [torch.from_numpy(getattr(layer, n).copy()).requires_grad_() for n in
           ("Wq", "Wk", "Wv", "Wo")]
     Xt = torch.from_numpy(X).requires_grad_()

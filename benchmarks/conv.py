@@ -40,6 +40,7 @@ from nnmath.book.jacobians import contract_with_upstream  # noqa: E402
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from _timing import median_ratio, median_time, paired_times  # noqa: E402
+from _torch import load_torch, sgd_step  # noqa: E402
 
 WARMUP = 5  # untimed runs (rounds, for paired_times) before the timed ones
 
@@ -124,23 +125,14 @@ def numpy_step(params, X, labels):
 
 
 def torch_step_factory(model, X, labels):
-    try:
-        import torch
-    except ImportError:
+    torch = load_torch(threads=1)
+    if torch is None:
         return None
-    torch.set_num_threads(1)
     net = torch.nn.Sequential(torch.nn.Conv2d(1, 8, 3, padding=1), torch.nn.ReLU(),
                               torch.nn.MaxPool2d(2), torch.nn.Conv2d(8, 16, 3, padding=1),
                               torch.nn.ReLU(), torch.nn.MaxPool2d(2), torch.nn.Flatten(),
                               torch.nn.Linear(64, 10)).double()
-    opt = torch.optim.SGD(net.parameters(), lr=LR)
-    Xt, yt = torch.from_numpy(X), torch.from_numpy(labels)
-
-    def step():
-        opt.zero_grad()
-        torch.nn.functional.cross_entropy(net(Xt), yt).backward()
-        opt.step()
-    return step
+    return sgd_step(torch, net, X, labels, LR)
 
 
 def check_same_step(rng):

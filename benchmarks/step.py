@@ -17,6 +17,7 @@ import nnmath as nm
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from _timing import median_ratio, median_time, paired_times  # noqa: E402
+from _torch import load_torch, sgd_step  # noqa: E402
 
 CONFIGS = [  # (name, layer widths, activation, batch, dtype)
     ("784-256-256-10 relu f64", (784, 256, 256, 10), "relu", 128, np.float64),
@@ -79,11 +80,9 @@ def numpy_step(params, activation, X, labels):
 
 
 def torch_step_factory(model, activation, X, labels):
-    try:
-        import torch
-    except ImportError:
+    torch = load_torch(threads=2)
+    if torch is None:
         return None
-    torch.set_num_threads(2)
     layers = []
     linears = [layer for layer in model.layers if hasattr(layer, "W")]
     for i, lin in enumerate(linears):
@@ -94,16 +93,7 @@ def torch_step_factory(model, activation, X, labels):
         layers.append(t)
         if i < len(linears) - 1:
             layers.append(torch.nn.ReLU() if activation == "relu" else torch.nn.Tanh())
-    net = torch.nn.Sequential(*layers)
-    opt = torch.optim.SGD(net.parameters(), lr=LR)
-    Xt, yt = torch.from_numpy(X), torch.from_numpy(labels)
-
-    def step():
-        opt.zero_grad()
-        torch.nn.functional.cross_entropy(net(Xt), yt).backward()
-        opt.step()
-
-    return step
+    return sgd_step(torch, torch.nn.Sequential(*layers), X, labels, LR)
 
 
 def main():
