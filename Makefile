@@ -120,7 +120,7 @@ pdf-test: pdf
 	NNMATH_REQUIRE_PDF=1 $(BIN)/python -m pytest tests/pdf -q
 
 bench: $(STAMP)
-	@for f in benchmarks/*.py; do echo "== $$f"; $(BIN)/python $$f || exit 1; done
+	@for f in benchmarks/[!_]*.py; do echo "== $$f"; $(BIN)/python $$f || exit 1; done
 
 clean:
 	rm -rf _build

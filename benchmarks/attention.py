@@ -12,7 +12,7 @@ be noisy on a busy machine: each figure is the median of many repeats.
 """
 
 import os
-import time
+import sys
 
 # One BLAS thread (unless the caller says otherwise): on a shared machine a thread pool
 # per process makes the timings measure the scheduler, not the code.
@@ -23,32 +23,11 @@ import numpy as np  # noqa: E402  (after the thread settings)
 
 import nnmath as nm  # noqa: E402
 
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from _timing import median_time, paired_times  # noqa: E402
+from _torch import load_torch  # noqa: E402
+
 N, T, D, HEADS = 16, 32, 64, 4
-
-
-def median_time(step, repeats):
-    for _ in range(3):  # warm-up: caches, allocator
-        step()
-    times = []
-    for _ in range(repeats):
-        start = time.perf_counter()
-        step()
-        times.append(time.perf_counter() - start)
-    return float(np.median(times))
-
-
-def paired_median_times(steps, repeats):
-    """Median seconds of each step, timed alternately so that load changes hit all alike."""
-    for step in steps:
-        for _ in range(3):  # warm-up: caches, allocator
-            step()
-    times = [[] for _ in steps]
-    for _ in range(repeats):
-        for step, record in zip(steps, times):
-            start = time.perf_counter()
-            step()
-            record.append(time.perf_counter() - start)
-    return [float(np.median(t)) for t in times]
 
 
 def flat_attention_step(X, dY, Wq, Wk, Wv, Wo, heads):
@@ -79,11 +58,9 @@ def flat_attention_step(X, dY, Wq, Wk, Wv, Wo, heads):
 
 
 def torch_step_factory(layer, X, dY):
-    try:
-        import torch
-    except ImportError:
+    torch = load_torch(threads=2)
+    if torch is None:
         return None
-    torch.set_num_threads(2)
     Ws = [torch.from_numpy(getattr(layer, n).copy()).requires_grad_() for n in
           ("Wq", "Wk", "Wv", "Wo")]
     Xt = torch.from_numpy(X).requires_grad_()
@@ -122,7 +99,8 @@ def bench_attention():
 
     torch_step = torch_step_factory(layer, X, dY)
     steps = [nnmath_step, flat_step] + ([torch_step] if torch_step else [])
-    t_nm, t_np, *rest = paired_median_times(steps, 400)
+    # timed alternately so that load changes hit all alike; the median of each
+    t_nm, t_np, *rest = np.median(paired_times(steps, 400), axis=0)
     t_torch = rest[0] if rest else None
     print(f"attention forward+backward (N={N}, T={T}, d={D}, {HEADS} heads):")
     print(f"  SelfAttention {t_nm * 1e3:.3f} ms, flat numpy {t_np * 1e3:.3f} ms, "

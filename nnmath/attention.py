@@ -10,8 +10,8 @@ reshapes.
 import numpy as np
 
 from .activations import softmax, softmax_backward
-from .module import Module, as_float_array, check_forward_called, check_shape
-from .sequence import check_count, check_init
+from .module import Module, as_float_array, check_count, check_forward_called, check_shape
+from .sequence import check_init
 
 __all__ = ["causal_mask", "attention_forward", "attention_backward", "split_heads",
            "merge_heads", "self_attention_backward", "SelfAttention"]

@@ -4,13 +4,12 @@ The weight and input gradients come from :mod:`nnmath.matmul` (chapters 4
 and 5); the bias gradient :func:`bias_grad` is derived in chapter 7.
 """
 
-import numbers
-
 import numpy as np
 
 from .init import INITIALISERS
 from .matmul import matmul_forward, matmul_grad_W, matmul_grad_X
-from .module import Module, as_float_array, check_forward_called
+from .module import (Module, as_float_array, check_count, check_float_dtype,
+                     check_forward_called, check_rng)
 
 __all__ = ["Linear", "bias_grad"]
 
@@ -37,14 +36,6 @@ def bias_grad(dY):
     Derived in chapter 7.
     """
     return np.sum(dY, axis=0)
-
-
-def _check_count(name, value):
-    if isinstance(value, (bool, np.bool_)) or not isinstance(value, numbers.Integral):
-        raise TypeError(f"Linear: {name} must be an integer, got {value!r}")
-    if value < 1:
-        raise ValueError(f"Linear: {name} must be positive, got {value}")
-    return int(value)
 
 
 def _initial_weights(init, D, C, rng):
@@ -108,20 +99,10 @@ class Linear(Module):
 
     def __init__(self, in_features, out_features, *, rng=None, dtype=np.float64,
                  init="lecun"):
-        self.in_features = _check_count("in_features", in_features)
-        self.out_features = _check_count("out_features", out_features)
-        try:
-            dtype = np.dtype(dtype)
-        except TypeError:
-            raise TypeError(f"Linear: dtype must be a floating dtype, got {dtype!r}") from None
-        if dtype.kind != "f":
-            raise TypeError(f"Linear: dtype must be a floating dtype, got {dtype}")
-        if rng is None:
-            rng = np.random.default_rng()
-        elif not isinstance(rng, np.random.Generator):
-            raise TypeError(
-                f"Linear: rng must be a numpy.random.Generator or None, got {type(rng).__name__}"
-            )
+        self.in_features = check_count("Linear", "in_features", in_features)
+        self.out_features = check_count("Linear", "out_features", out_features)
+        dtype = check_float_dtype("Linear", dtype)
+        rng = check_rng("Linear", rng, optional=True)
         D, C = self.in_features, self.out_features
         self.W = _initial_weights(init, D, C, rng).astype(dtype)
         self.b = np.zeros(C, dtype=dtype)

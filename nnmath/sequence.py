@@ -10,11 +10,10 @@ The formulas are module-level functions that the classes and the identity
 registry both call, so a proof checks the code that runs.
 """
 
-import numbers
-
 import numpy as np
 
-from .module import Module, as_float_array, check_forward_called, check_shape
+from .module import (Module, as_float_array, check_count, check_float_dtype,
+                     check_forward_called, check_rng, check_shape)
 
 __all__ = ["embedding_forward", "embedding_grad_W", "positional_grad_P", "rnn_forward",
            "rnn_backward",
@@ -23,29 +22,10 @@ __all__ = ["embedding_forward", "embedding_grad_W", "positional_grad_P", "rnn_fo
 
 # -- shared argument checks ----------------------------------------------------
 
-def check_count(owner, name, value):
-    """Return ``value`` as an int ≥ 1, or raise naming ``owner``."""
-    if isinstance(value, (bool, np.bool_)) or not isinstance(value, numbers.Integral):
-        raise TypeError(f"{owner}: {name} must be an integer, got {value!r}")
-    if value < 1:
-        raise ValueError(f"{owner}: {name} must be positive, got {value}")
-    return int(value)
-
-
 def check_init(owner, rng, dtype):
     """Return ``(rng, dtype)`` checked: a Generator (fresh if None) and a floating dtype."""
-    try:
-        dtype = np.dtype(dtype)
-    except TypeError:
-        raise TypeError(f"{owner}: dtype must be a floating dtype, got {dtype!r}") from None
-    if dtype.kind != "f":
-        raise TypeError(f"{owner}: dtype must be a floating dtype, got {dtype}")
-    if rng is None:
-        rng = np.random.default_rng()
-    elif not isinstance(rng, np.random.Generator):
-        raise TypeError(f"{owner}: rng must be a numpy.random.Generator or None, "
-                        f"got {type(rng).__name__}")
-    return rng, dtype
+    dtype = check_float_dtype(owner, dtype)
+    return check_rng(owner, rng, optional=True), dtype
 
 
 # -- embeddings ----------------------------------------------------------------

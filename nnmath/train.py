@@ -12,7 +12,7 @@ import numpy as np
 from tqdm import trange
 
 from .losses import SoftmaxCrossEntropy
-from .module import check_module
+from .module import check_module, check_rng
 from .optim import SGD, check_learning_rate
 
 __all__ = ["fit", "accuracy"]
@@ -154,8 +154,7 @@ def fit(model, loss, X, T, *, epochs, batch_size, lr, rng, progress=True, valida
     epochs = _check_count("epochs", epochs)
     batch_size = _check_count("batch_size", batch_size)
     lr = check_learning_rate("fit", lr)
-    if not isinstance(rng, np.random.Generator):
-        raise TypeError(f"fit: rng must be a numpy.random.Generator, got {type(rng).__name__}")
+    check_rng("fit", rng)
     _check_model_and_loss(model, loss)
     X, T = _check_data(X, T)
     if validation is not None:

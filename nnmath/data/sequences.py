@@ -8,6 +8,8 @@ import numbers
 
 import numpy as np
 
+from ..module import check_rng
+
 __all__ = ["reversal_data"]
 
 
@@ -47,8 +49,6 @@ def reversal_data(n, length, rng, *, vocab=10):
     """
     n, length, vocab = (_positive_int(k, v) for k, v in
                         (("n", n), ("length", length), ("vocab", vocab)))
-    if not isinstance(rng, np.random.Generator):
-        raise TypeError(f"reversal_data: rng must be a numpy.random.Generator, "
-                        f"got {type(rng).__name__}")
+    check_rng("reversal_data", rng)
     X = rng.integers(0, vocab, size=(n, length), dtype=np.int64)
     return X, np.ascontiguousarray(X[:, ::-1])

@@ -13,7 +13,6 @@ import asyncio
 import json
 import os
 import secrets
-import shutil
 import socket
 import subprocess
 import sys
@@ -23,8 +22,9 @@ from pathlib import Path
 
 import pytest
 
+from chromium import require_browser
+
 ROOT = Path(__file__).resolve().parents[2]
-BROWSERS = ("chromium", "chromium-browser", "google-chrome", "google-chrome-stable")
 # Settings the test server starts with (user settings folder of a fresh profile):
 SETTINGS = {
     # every cell in the DOM, not only those scrolled into view
@@ -34,24 +34,9 @@ SETTINGS = {
 }
 
 
-def find_browser():
-    for name in (os.environ.get("CHROMIUM"),) + BROWSERS:
-        if name and shutil.which(name):
-            return shutil.which(name)
-    return None
-
-
 @pytest.fixture(scope="session")
 def chromium_path():
-    path = find_browser()
-    if path is None:
-        message = ("Chromium not found (looked for " + ", ".join(BROWSERS) + " and $CHROMIUM): "
-                   "JupyterLab browser tests SKIPPED, not passed. Install it, e.g. "
-                   "`apt-get install chromium`, to run them.")
-        if os.environ.get("NNMATH_REQUIRE_BROWSER") == "1":
-            pytest.fail(message)
-        pytest.skip(message)
-    return path
+    return require_browser("JupyterLab browser tests")
 
 
 def free_port():
