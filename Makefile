@@ -51,13 +51,14 @@ book: $(STAMP)
 	$(BIN)/jupyter-book build . --keep-going
 	@echo "Open _build/html/index.html"
 
+# Unit tests and notebooks on both cores (pytest-xdist); a notebook's cells stay together.
 unit: $(STAMP)
-	MPLBACKEND=Agg $(BIN)/python -m pytest tests -q --ignore=tests/built --ignore=tests/lab --ignore=tests/pdf
+	MPLBACKEND=Agg $(BIN)/python -m pytest tests -q -n 2 --ignore=tests/built --ignore=tests/lab --ignore=tests/pdf
 
 # One BLAS thread for notebooks: the same summation order (so the same digits) on any
 # machine, and no thread contention slowing a small product on a busy 2-core machine.
 notebooks: $(STAMP)
-	OPENBLAS_NUM_THREADS=1 $(BIN)/python -m pytest --nbval $(NOTEBOOK_DIRS) -q
+	OPENBLAS_NUM_THREADS=1 $(BIN)/python -m pytest --nbval $(NOTEBOOK_DIRS) -q -n 2 --dist loadfile
 
 build-strict: $(STAMP)
 	$(BIN)/jupyter-book clean . >/dev/null
