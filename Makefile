@@ -12,13 +12,14 @@ NOTEBOOK_DIRS := derivations book
 export PYTHONHASHSEED := 0
 export PIP_DISABLE_PIP_VERSION_CHECK := 1
 
-.PHONY: help setup book test unit notebooks build-strict built execute bench clean
+.PHONY: help setup book test unit notebooks build-strict built execute bench mutate clean
 
 help:
 	@echo "make book   set up .venv (first time) and build the HTML into _build/html"
 	@echo "make test   unit tests, nbval on every notebook, strict book build, HTML + browser tests"
 	@echo "make execute [NB=path]  re-run notebooks in place to refresh outputs"
 	@echo "make bench  speed and memory benchmarks (not part of make test)"
+	@echo "make mutate [MUTATE_MODULES=... MUTATE_BUDGET=s]  mutation testing (not part of make test)"
 	@echo "make clean  remove _build (keeps .venv)"
 
 $(STAMP): requirements.txt pyproject.toml
@@ -59,6 +60,22 @@ execute: $(STAMP)
 
 bench: $(STAMP)
 	@for f in benchmarks/*.py; do echo "== $$f"; $(BIN)/python $$f || exit 1; done
+
+# Mutation testing of the math modules and the proofs with mutmut (requirements-mutate.txt,
+# installed here only). Report: _build/mutate/report.txt. The run stops after MUTATE_BUDGET
+# seconds; results are cached in _build/mutate/work, so the next run continues.
+MUTATE_STAMP  := $(VENV)/.mutate-installed
+MUTATE_BUDGET ?= 1200
+MUTATE_JOBS   ?= 2
+MUTATE_MODULES ?=
+
+$(MUTATE_STAMP): requirements-mutate.txt $(STAMP)
+	$(BIN)/python -m pip install --quiet -c requirements.txt -r requirements-mutate.txt
+	@touch $@
+
+mutate: $(MUTATE_STAMP)
+	$(BIN)/python .ci/mutate.py --budget $(MUTATE_BUDGET) --jobs $(MUTATE_JOBS) \
+		$(if $(strip $(MUTATE_MODULES)),--modules "$(MUTATE_MODULES)")
 
 clean:
 	rm -rf _build
