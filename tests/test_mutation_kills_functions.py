@@ -98,3 +98,10 @@ def test_leaky_relu_function_default_slope():
     x = Tensor([-1.0, 2.0])
     y = ad.leaky_relu(x)
     np.testing.assert_allclose(y.data, [-0.01, 2.0], rtol=1e-15)
+
+
+def test_functions_of_a_constant_are_constants():
+    # The shift by the maximum must not make a function of constants require a gradient.
+    c = Tensor(_rng(5).standard_normal((2, 3)), requires_grad=False)
+    for out in (ad.softmax(c), ad.logsumexp(c), ad.log_softmax(c)):
+        assert out.requires_grad is False

@@ -252,3 +252,28 @@ def test_norm_relative_error_of_small_arrays_and_its_floor():
     with pytest.raises(ValueError, match=r"^norm_relative_error: shapes differ: actual \(1,\), "
                                          r"expected \(2,\)$"):
         norm_relative_error([1.0], [1.0, 2.0])
+
+
+def test_entrywise_relative_error_of_int8_minus_128():
+    # |−128| does not exist in int8 (np.abs gives −128 back): the error must be taken in float64
+    big = np.array([-128], dtype=np.int8)
+    np.testing.assert_allclose(entrywise_relative_error(big, np.array([0.0])), [1.0], rtol=1e-15)
+    np.testing.assert_allclose(entrywise_relative_error(np.array([0.0]), big), [1.0], rtol=1e-15)
+
+
+def test_check_works_in_float64_on_integer_inputs_and_upstream():
+    # 3·200² does not fit in int16, and 200 + 200 does not fit in uint8: the inputs and the
+    # upstream gradient reach the user's functions as float64.
+    x = np.array([200, 3], dtype=np.int16)
+    assert check(lambda v: float(np.sum(v ** 3)), x, grad=lambda v: 3 * v ** 2, rtol=1e-3).passed
+    u = np.array([200, 1], dtype=np.uint8)
+    assert check(lambda v: 2 * v, np.array([0.5, 1.5]), grad=lambda d, v: d + d, upstream=u).passed
+
+    class Double:
+        def forward(self, X):
+            return 2 * X
+
+        def backward(self, dY):
+            return dY + dY
+
+    assert check(Double(), np.array([0.5, 1.5]), upstream=u).passed

@@ -336,3 +336,11 @@ def test_transpose_refuses_what_is_not_a_permutation(axes):
                                          r"the 2 axes of a tensor of shape \(2, 3\)$"):
         Tensor(np.ones((2, 3))).transpose(*axes)
 
+
+
+@pytest.mark.parametrize("axis, shape", [(1, (1, 1)), (0, (3, 1)), ((0, 2), (3,)), (None, ())],
+                         ids=str)
+def test_max_removes_only_the_reduced_axes(axis, shape):
+    x = _rng(12).standard_normal((1, 3, 1))  # axes of length 1 that are not reduced stay
+    out = Tensor(x).max(axis=axis)
+    assert out.shape == shape == np.max(x, axis=axis).shape
