@@ -113,6 +113,24 @@ def median_time(step, repeats):
     return float(np.median(times))
 
 
+def paired_times(step_a, step_b, repeats):
+    """Median times of two steps run alternately, and the median of their per-pair ratios.
+
+    Alternating keeps a change in the machine's load from landing on one side only:
+    each ratio compares two runs made a few milliseconds apart.
+    """
+    for _ in range(3):
+        step_a(), step_b()
+    a, b = [], []
+    for _ in range(repeats):
+        for step, times in ((step_a, a), (step_b, b)):
+            start = time.perf_counter()
+            step()
+            times.append(time.perf_counter() - start)
+    a, b = np.array(a), np.array(b)
+    return float(np.median(a)), float(np.median(b)), float(np.median(a / b))
+
+
 def main():
     print(f"{'config':<26} {'Sequential':>11} {'numpy':>11} {'torch':>11} {'Seq/numpy':>10} {'Seq/torch':>10}")
     for name, widths, activation, batch, dtype in CONFIGS:
@@ -120,15 +138,16 @@ def main():
         X, labels = make_data(widths, batch, dtype, rng)
         model, loss, opt = build_nnmath(widths, activation, dtype, rng)
         params = numpy_weights(model)
-        repeats = 50 if widths[0] > 100 else 2000
-        t_seq = median_time(lambda: nnmath_step(model, loss, opt, X, labels), repeats)
-        t_np = median_time(lambda: numpy_step(params, activation, X, labels), repeats)
+        repeats = 100 if widths[0] > 100 else 2000
+        t_seq, t_np, ratio = paired_times(lambda: nnmath_step(model, loss, opt, X, labels),
+                                          lambda: numpy_step(params, activation, X, labels),
+                                          repeats)
         torch_step = torch_step_factory(model, activation, X, labels)
         t_torch = median_time(torch_step, repeats) if torch_step else float("nan")
         ratio_torch = f"{t_seq / t_torch:>10.2f}" if torch_step else f"{'n/a':>10}"
         print(f"{name:<26} {t_seq * 1e3:>9.3f}ms {t_np * 1e3:>9.3f}ms "
               f"{(f'{t_torch * 1e3:9.3f}ms' if torch_step else 'not installed'):>11} "
-              f"{t_seq / t_np:>10.2f} {ratio_torch}")
+              f"{ratio:>10.2f} {ratio_torch}")
 
 
 if __name__ == "__main__":

@@ -11,19 +11,25 @@ library and is never imported by it. See ARCHITECTURE.md.
 
 __version__ = "0.2.0"
 
-from . import activations, autodiff, gradcheck, init, layers, losses, matmul
+from . import activations, autodiff, gradcheck, im2col, init, layers, losses, matmul
 from .module import Module
 from .layers import Linear
 from .activations import Sigmoid, Tanh, ReLU, LeakyReLU, Identity, Softmax
 from .losses import MSE, SoftmaxCrossEntropy
 from .autodiff import Tensor
-from . import checkpoint, clipping, data, model, optim, train
-from .model import Sequential
+from . import checkpoint, clipping, data, model, norm, optim, regularization, train
+from .model import Residual, Sequential
+from .norm import BatchNorm, LayerNorm
+from .regularization import Dropout
 from .optim import SGD
 from .train import fit
 from .clipping import clip_grad_norm
+from . import conv
+from .conv import Conv2d, MaxPool2d, Flatten
 
 __all__ = ["activations", "autodiff", "gradcheck", "init", "layers", "losses", "matmul",
            "Module", "Linear", "Sigmoid", "Tanh", "ReLU", "LeakyReLU", "Identity", "Softmax",
            "MSE", "SoftmaxCrossEntropy", "Tensor", "checkpoint", "clipping", "data", "model",
-           "optim", "train", "Sequential", "SGD", "fit", "clip_grad_norm"]
+           "optim", "train", "Sequential", "SGD", "fit", "clip_grad_norm",
+           "norm", "regularization", "Residual", "LayerNorm", "BatchNorm", "Dropout",
+           "im2col", "conv", "Conv2d", "MaxPool2d", "Flatten"]

@@ -14,7 +14,7 @@ import numbers
 
 import numpy as np
 
-__all__ = ["naive_normal", "xavier_normal", "he_normal", "INITIALISERS"]
+__all__ = ["naive_normal", "lecun_normal", "xavier_normal", "he_normal", "INITIALISERS"]
 
 
 def _check_sizes(owner, in_features, out_features, rng):
@@ -80,6 +80,28 @@ def xavier_normal(in_features, out_features, rng):
     return rng.normal(0.0, std, size=(in_features, out_features))
 
 
+def lecun_normal(in_features, out_features, rng):
+    r"""LeCun normal initialisation: :math:`\operatorname{Var}(w) = 1/n` (the default of :class:`nnmath.Linear`).
+
+    Parameters
+    ----------
+    in_features, out_features : int
+        Fan-in ``n`` and fan-out ``m``.
+    rng : numpy.random.Generator
+
+    Returns
+    -------
+    W : ndarray, shape (in_features, out_features)
+
+    Notes
+    -----
+    :math:`n \operatorname{Var}(w) = 1` keeps the variance of a pre-activation
+    equal to the mean square of the layer's input (chapter 16).
+    """
+    _check_sizes("lecun_normal", in_features, out_features, rng)
+    return rng.normal(0.0, np.sqrt(1.0 / in_features), size=(in_features, out_features))
+
+
 def he_normal(in_features, out_features, rng):
     r"""He/Kaiming normal initialisation: :math:`\operatorname{Var}(w) = 2/n`.
 
@@ -105,5 +127,6 @@ def he_normal(in_features, out_features, rng):
     return rng.normal(0.0, std, size=(in_features, out_features))
 
 
-INITIALISERS = {"naive": naive_normal, "xavier": xavier_normal, "he": he_normal}
+INITIALISERS = {"naive": naive_normal, "lecun": lecun_normal, "xavier": xavier_normal,
+                "he": he_normal}
 """Initialisation schemes by name, each ``f(in_features, out_features, rng) -> W``."""

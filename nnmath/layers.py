@@ -8,6 +8,7 @@ import numbers
 
 import numpy as np
 
+from .init import INITIALISERS
 from .matmul import matmul_forward, matmul_grad_W, matmul_grad_X
 from .module import Module, as_float_array, check_forward_called
 
@@ -46,6 +47,20 @@ def _check_count(name, value):
     return int(value)
 
 
+def _initial_weights(init, D, C, rng):
+    """``W (D, C)`` drawn by the scheme ``init`` names (or returned by the callable ``init``)."""
+    if callable(init):
+        W = np.asarray(init(D, C, rng))
+        if W.shape != (D, C) or W.dtype.kind != "f":
+            raise ValueError(f"Linear: init returned an array of shape {W.shape} and dtype "
+                             f"{W.dtype}; expected floats of shape ({D}, {C})")
+        return W
+    if init not in INITIALISERS:
+        raise ValueError(f"Linear: init must be one of {sorted(INITIALISERS)} or a callable "
+                         f"init(in_features, out_features, rng), got {init!r}")
+    return INITIALISERS[init](D, C, rng)
+
+
 class Linear(Module):
     r"""Fully connected layer ``Y = X W + b`` on a batch of rows.
 
@@ -59,14 +74,20 @@ class Linear(Module):
         Source of the initial weights; ``None`` uses a fresh unseeded
         generator (pass one for reproducible results).
     dtype : floating dtype, optional
-        dtype of ``W`` and ``b`` (default float64; float32 stays float32).
+        dtype of ``W`` and ``b`` (default float64). The input is cast to it,
+        so a float32 layer computes in float32 whatever data it is given.
+    init : {"lecun", "xavier", "he", "naive"} or callable, optional
+        How ``W`` is drawn (:mod:`nnmath.init`, chapter 16): ``"lecun"``
+        (default) has variance ``1/D``, ``"xavier"`` ``2/(D + C)``, ``"he"``
+        ``2/D``; a callable is called as ``init(D, C, rng)`` and must return
+        a ``(D, C)`` array of floats.
 
     Attributes
     ----------
     W : ndarray, shape (D, C)
-        Initialised as ``rng.standard_normal((D, C)) * sqrt(1 / D)``: each
-        output then has variance about ``Σ_j x_j² / D``, the mean square of
-        the input (LeCun scaling), so activations keep their scale with width.
+        Drawn by ``init``. With the default each output has variance about
+        ``Σ_j x_j² / D``, the mean square of the input (LeCun scaling), so
+        activations keep their scale with width.
     b : ndarray, shape (C,)
         Initialised to zeros.
     dW, db : ndarray or None
@@ -85,7 +106,8 @@ class Linear(Module):
     (4, 2)
     """
 
-    def __init__(self, in_features, out_features, *, rng=None, dtype=np.float64):
+    def __init__(self, in_features, out_features, *, rng=None, dtype=np.float64,
+                 init="lecun"):
         self.in_features = _check_count("in_features", in_features)
         self.out_features = _check_count("out_features", out_features)
         try:
@@ -101,7 +123,7 @@ class Linear(Module):
                 f"Linear: rng must be a numpy.random.Generator or None, got {type(rng).__name__}"
             )
         D, C = self.in_features, self.out_features
-        self.W = (rng.standard_normal((D, C)) * np.sqrt(1.0 / D)).astype(dtype)
+        self.W = _initial_weights(init, D, C, rng).astype(dtype)
         self.b = np.zeros(C, dtype=dtype)
         self.dW = None
         self.db = None
@@ -109,7 +131,7 @@ class Linear(Module):
 
     def forward(self, X):
         """Return ``X W + b`` for ``X`` of shape (N, in_features); cache ``X``."""
-        X = as_float_array("Linear.forward", X, "X")
+        X = as_float_array("Linear.forward", X, "X").astype(self.W.dtype, copy=False)
         if X.ndim != 2 or X.shape[1] != self.in_features:
             raise ValueError(
                 f"Linear.forward: X has shape {X.shape}, expected (N, {self.in_features})"

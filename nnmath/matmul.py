@@ -4,10 +4,8 @@ These are the formulas that chapters 4 and 5 derive from the full 3-D and 4-D
 Jacobians. They are written once here; :class:`nnmath.Linear` and the identity
 registry both call them. They use only ``@``, ``.T`` and products, so they also
 run on NumPy object arrays of SymPy symbols and on SymPy ``MatrixSymbol`` s,
-which is how :mod:`nnmath.symbolic` proves them.
+which is how :mod:`nnmath.book.symbolic` proves them.
 """
-
-import numpy as np
 
 
 def matmul_forward(X, W):

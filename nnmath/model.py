@@ -1,4 +1,4 @@
-r"""Networks as a chain of modules: :class:`Sequential`.
+r"""Networks as a chain of modules: :class:`Sequential`, and the skip connection :class:`Residual`.
 
 :class:`Sequential` runs its modules in order on the way forward and in
 reverse order on the way back: each module turns ``∂E/∂(its output)`` into
@@ -7,9 +7,11 @@ reverse order on the way back: each module turns ``∂E/∂(its output)`` into
 explicit deltas.
 """
 
+import numpy as np
+
 from .module import Module, check_module
 
-__all__ = ["Sequential"]
+__all__ = ["Sequential", "Residual"]
 
 
 class Sequential(Module):
@@ -65,6 +67,9 @@ class Sequential(Module):
             X = layer.forward(X)
         return X
 
+    # fit asks for backward(..., input_grad=False): the first module may skip dX.
+    can_skip_input_grad = True
+
     def backward(self, dY, *, input_grad=True):
         """Send ``dY = ∂E/∂output`` back through the modules; return ``∂E/∂input``.
 
@@ -107,3 +112,68 @@ class Sequential(Module):
     def __repr__(self):
         lines = [f"  ({i}): {layer!r}" for i, layer in enumerate(self.layers)]
         return "Sequential(\n" + "\n".join(lines) + "\n)"
+
+
+class Residual(Module):
+    r"""A skip connection around a module: ``Y = X + module(X)``.
+
+    Parameters
+    ----------
+    module : Module
+        Maps ``X`` to an array of the same shape (e.g. a ``Sequential`` of
+        ``LayerNorm``, ``Linear`` and an activation).
+
+    Raises
+    ------
+    TypeError
+        If ``module`` is not a module instance.
+    ValueError
+        (in ``forward``) If the module changes the shape of ``X``.
+
+    Notes
+    -----
+    The Jacobian is ``I + ∂F/∂X``, so the backward pass adds the upstream
+    gradient to the module's input gradient,
+
+    .. math:: \frac{\partial L}{\partial X} = \delta + \frac{\partial L}{\partial X}\Big|_F ,
+
+    and ``δ`` reaches the layers below even where ``∂F/∂X`` is small
+    (chapter :ref:`ch-residual-regularisation`). A container: ``children()``
+    is ``[module]``, and ``parameters()`` are the module's, under the same names.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from nnmath.activations import Tanh
+    >>> block = Residual(Tanh())
+    >>> block.forward(np.zeros((1, 2))), block.backward(np.ones((1, 2)))
+    (array([[0., 0.]]), array([[2., 2.]]))
+    """
+
+    def __init__(self, module):
+        self.module = check_module("Residual", module)
+
+    def forward(self, X):
+        """Return ``X + module(X)``."""
+        X = np.asarray(X)
+        F = self.module.forward(X)
+        if np.shape(F) != X.shape:
+            raise ValueError(f"Residual.forward: the module {type(self.module).__name__} maps "
+                             f"shape {X.shape} to {np.shape(F)}; a residual block must keep "
+                             f"the shape")
+        return X + F
+
+    def backward(self, dY):
+        """Return ``dY + module.backward(dY)``: the Jacobian ``I + ∂F/∂X`` applied to ``dY``."""
+        return dY + self.module.backward(dY)
+
+    def parameters(self):
+        get = getattr(self.module, "parameters", None)
+        return list(get()) if callable(get) else []
+
+    def children(self):
+        return [self.module]
+
+    def __repr__(self):
+        inner = repr(self.module).replace("\n", "\n  ")
+        return f"Residual(\n  {inner}\n)"

@@ -32,13 +32,19 @@ class SGD:
         ``(name, param, grad)`` tuples (e.g. :class:`nnmath.Sequential`).
     lr : float
         Learning rate, finite and ``> 0``.
+    weight_decay : float, optional
+        ``λ ≥ 0`` (default 0): the coefficient of the penalty ``(λ/2)‖W‖²_F``
+        added to the loss, applied to every parameter.
 
     Notes
     -----
-    .. math:: W \leftarrow W - \eta \, \frac{\partial L}{\partial W}
+    .. math:: W \leftarrow W - \eta \, \Bigl(\frac{\partial L}{\partial W} + \lambda W\Bigr)
+              = (1 - \eta\lambda)\, W - \eta \, \frac{\partial L}{\partial W}
 
     for every parameter, with the gradients of the last ``backward``
-    (chapters 9 and 11).
+    (chapters 9 and 11): the penalty's gradient is ``λW``, so a step first
+    shrinks the weights by ``1 − ηλ`` ("decay"), then takes the plain step
+    (chapter :ref:`ch-residual-regularisation`).
 
     Examples
     --------
@@ -52,21 +58,28 @@ class SGD:
     True
     """
 
-    def __init__(self, model, lr):
+    def __init__(self, model, lr, *, weight_decay=0.0):
         if not callable(getattr(model, "parameters", None)):
             raise TypeError(f"SGD: model must have a parameters() method, got {type(model).__name__}")
         self.model = model
         self.lr = check_learning_rate("SGD", lr)
+        if isinstance(weight_decay, (bool, np.bool_)) or not isinstance(weight_decay, numbers.Real):
+            raise TypeError(f"SGD: weight_decay must be a real number, got {weight_decay!r}")
+        if not math.isfinite(weight_decay) or weight_decay < 0:
+            raise ValueError(f"SGD: weight_decay must be finite and >= 0, got {weight_decay!r}")
+        self.weight_decay = float(weight_decay)
 
     def step(self):
-        """Update every parameter in place: ``param -= lr * grad``."""
+        """Update every parameter in place: decay ``param *= 1 − lr·λ``, then ``param -= lr * grad``."""
         for name, param, grad in self.model.parameters():
             if grad is None:
                 raise RuntimeError(f"SGD.step: parameter {name!r} has no gradient; call backward first")
             if np.shape(grad) != np.shape(param):
                 raise ValueError(f"SGD.step: gradient of {name!r} has shape {np.shape(grad)}, "
                                  f"the parameter has shape {np.shape(param)}")
-            param -= self.lr * grad
+            if self.weight_decay:
+                param *= 1 - self.lr * self.weight_decay  # decay: the gradient λW of (λ/2)‖W‖²
+            param -= self.lr * grad                       # then the step
 
     def zero_grad(self):
         """Set every stored gradient to zero (in place); gradients not yet computed stay None."""
@@ -75,4 +88,6 @@ class SGD:
                 grad[...] = 0
 
     def __repr__(self):
+        if self.weight_decay:
+            return f"SGD(lr={self.lr}, weight_decay={self.weight_decay})"
         return f"SGD(lr={self.lr})"

@@ -12,7 +12,7 @@ import numpy as np
 from tqdm import trange
 
 from .losses import SoftmaxCrossEntropy
-from .model import Sequential
+from .module import check_module
 from .optim import SGD, check_learning_rate
 
 __all__ = ["fit", "accuracy"]
@@ -66,7 +66,36 @@ def _check_data(X, T):
     return X, T
 
 
-def fit(model, loss, X, T, *, epochs, batch_size, lr, rng, progress=True):
+def _check_model_and_loss(model, loss):
+    """Catch a class for an instance, a non-module, and model and loss swapped."""
+    check_module("fit", model, "model")
+    check_module("fit", loss, "loss")
+    if not callable(getattr(model, "parameters", None)) or not list(model.parameters()):
+        raise TypeError(f"fit: model ({type(model).__name__}) has no parameters to train; "
+                        f"expected e.g. a Sequential (did you swap model and loss?)")
+    if callable(getattr(loss, "parameters", None)) and list(loss.parameters()):
+        raise TypeError(f"fit: loss ({type(loss).__name__}) has parameters; expected a loss "
+                        f"such as SoftmaxCrossEntropy() (did you swap model and loss?)")
+
+
+def _evaluate(model, loss, X, T, classify):
+    """Loss (and accuracy) of ``model`` on ``(X, T)`` in evaluation mode, as one batch."""
+    set_mode = getattr(model, "train", None)  # a Module; other models have no modes
+    was_training = getattr(model, "training", True)
+    if callable(set_mode):
+        set_mode(False)
+    try:
+        Y = model.forward(X)
+        scores = {"loss": float(loss.forward(Y, T))}
+        if classify:
+            scores["accuracy"] = accuracy(Y, T)
+    finally:
+        if callable(set_mode):
+            set_mode(was_training)
+    return scores
+
+
+def fit(model, loss, X, T, *, epochs, batch_size, lr, rng, progress=True, validation=None):
     r"""Train ``model`` by mini-batch SGD and return the per-epoch history.
 
     Parameters
@@ -86,15 +115,21 @@ def fit(model, loss, X, T, *, epochs, batch_size, lr, rng, progress=True):
         Shuffles the samples at the start of every epoch; the same generator
         state gives the same history.
     progress : bool, optional
-        Show a tqdm progress bar over epochs (notebooks pass False).
+        Show a tqdm progress bar over epochs, with the last epoch's loss
+        (notebooks pass False).
+    validation : tuple (X_val, T_val), optional
+        Data scored after every epoch, in evaluation mode (``model.eval()``),
+        without training on it.
 
     Returns
     -------
     history : dict
         ``{"loss": [...]}``: per epoch, the mean over all samples of the
-        loss of their batch (computed before that batch's update). With
+        loss of their batch (computed before that batch's update; a short
+        last batch counts with its size). With
         :class:`~nnmath.losses.SoftmaxCrossEntropy` also ``"accuracy"``: the
-        fraction of samples whose batch logits picked the right class.
+        fraction of samples whose batch logits picked the right class. With
+        ``validation``, also ``"val_loss"`` (and ``"val_accuracy"``).
 
     Raises
     ------
@@ -108,24 +143,32 @@ def fit(model, loss, X, T, *, epochs, batch_size, lr, rng, progress=True):
     -----
     Each step computes ``∂L/∂W`` for the batch by backpropagation (chapter 9;
     the batch form is chapter 11) and applies :class:`~nnmath.optim.SGD`.
+    A model whose ``can_skip_input_grad`` is true (``Sequential``, ``Linear``)
+    is asked not to compute the gradient with respect to the data, which
+    training never uses.
     """
     epochs = _check_count("epochs", epochs)
     batch_size = _check_count("batch_size", batch_size)
     lr = check_learning_rate("fit", lr)
     if not isinstance(rng, np.random.Generator):
         raise TypeError(f"fit: rng must be a numpy.random.Generator, got {type(rng).__name__}")
-    for obj, role in ((model, "model"), (loss, "loss")):
-        if not callable(getattr(obj, "forward", None)) or not callable(getattr(obj, "backward", None)):
-            raise TypeError(f"fit: {role} must have forward and backward methods, "
-                            f"got {type(obj).__name__}")
+    _check_model_and_loss(model, loss)
     X, T = _check_data(X, T)
+    if validation is not None:
+        if not isinstance(validation, (tuple, list)) or len(validation) != 2:
+            raise TypeError("fit: validation must be a pair (X_val, T_val)")
+        validation = _check_data(*validation)
     classify = isinstance(loss, SoftmaxCrossEntropy)
+    skip_input_grad = getattr(model, "can_skip_input_grad", False)
     optimizer = SGD(model, lr)
     N = X.shape[0]
     history = {"loss": []}
     if classify:
         history["accuracy"] = []
-    for epoch in trange(1, epochs + 1, desc="fit", unit="epoch", disable=not progress):
+    if validation is not None:
+        history.update({f"val_{key}": [] for key in list(history)})
+    bar = trange(1, epochs + 1, desc="fit", unit="epoch", disable=not progress)
+    for epoch in bar:
         order = rng.permutation(N)
         total_loss, correct = 0.0, 0.0
         for step, start in enumerate(range(0, N, batch_size), start=1):
@@ -138,7 +181,7 @@ def fit(model, loss, X, T, *, epochs, batch_size, lr, rng, progress=True):
                     raise FloatingPointError(
                         f"fit: the loss became {value} at epoch {epoch}, step {step} "
                         f"(lr={lr}); try a smaller learning rate")
-                if isinstance(model, Sequential):  # the data need no gradient
+                if skip_input_grad:  # the data need no gradient
                     model.backward(loss.backward(), input_grad=False)
                 else:
                     model.backward(loss.backward())
@@ -154,4 +197,8 @@ def fit(model, loss, X, T, *, epochs, batch_size, lr, rng, progress=True):
         history["loss"].append(total_loss / N)
         if classify:
             history["accuracy"].append(correct / N)
+        if validation is not None:
+            for key, value in _evaluate(model, loss, *validation, classify).items():
+                history[f"val_{key}"].append(value)
+        bar.set_postfix(loss=f"{history['loss'][-1]:.4g}", refresh=False)
     return history

@@ -109,7 +109,7 @@ def test_bad_arguments_raise():
     with pytest.raises(ValueError, match="unknown activation 'swish'"):
         ch16.propagate("swish", "he", rng=rng)
     with pytest.raises(ValueError, match="unknown init"):
-        ch16.propagate("relu", "lecun", rng=rng)
+        ch16.propagate("relu", "orthogonal", rng=rng)
     with pytest.raises(ValueError, match="depth"):
         ch16.propagate("relu", "he", depth=0, rng=rng)
     with pytest.raises(ValueError, match="X has shape"):

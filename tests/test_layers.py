@@ -80,10 +80,12 @@ def test_parameters_are_the_live_arrays_and_their_gradients():
 
 def test_an_in_place_update_changes_the_next_forward():
     layer = nm.Linear(2, 2, rng=_rng(10))
+    W0, b0 = layer.W.copy(), layer.b.copy()   # taken before the update, not after
     X = np.eye(2)
     for _, param, _ in layer.parameters():
         param -= 1.0  # what an optimiser does
-    np.testing.assert_allclose(layer.forward(X), X @ layer.W + layer.b, rtol=1e-15)
+    # with X = I, row n of the output is row n of the new W plus the new b
+    np.testing.assert_allclose(layer.forward(X), (W0 - 1.0) + (b0 - 1.0), rtol=1e-15)
     np.testing.assert_array_equal(layer.b, -1.0)
 
 

@@ -118,7 +118,7 @@ def fit_call(**overrides):
     ({"rng": 0}, TypeError, r"fit: rng must be a numpy.random.Generator"),
     ({"T": np.zeros(59, int)}, ValueError, r"fit: X and T must have the same number of samples"),
     ({"X": np.full((60, 4), np.nan)}, ValueError, r"fit: X contains 240 NaN"),
-    ({"model": object()}, TypeError, r"fit: model must have forward and backward"),
+    ({"model": object()}, TypeError, r"fit: model \(object\) has no callable forward or backward"),
 ])
 def test_fit_rejects_bad_input(overrides, error, message):
     with pytest.raises(error, match=message):

@@ -7,9 +7,11 @@ is typed by hand: title, LaTeX, shapes and verification routes all come from
 :mod:`nnmath.book.identities`.
 
 While a page with the directive is read, every identity it shows is checked
-by every route the entry supports: the SymPy proof(s), finite differences on
+by every route the entry supports: the exact SymPy check at the entry's fixed
+sizes (and its proof for every size, where it has one), finite differences on
 fixed random inputs and, where the entry has one, the autodiff engine (about
-5 s for the whole registry, each identity once per build). A failure is a
+5 s for the whole registry, each identity once per build). An entry written in
+the column convention is tagged as such. A failure is a
 Sphinx warning, so the strict build (``-W``) fails: the book never states a
 check that did not pass this time. ``nnmath_prove_at_build = False`` (in
 ``_config.yml``, ``sphinx: config:``) leaves the SymPy proofs to ``make test``.
@@ -20,8 +22,9 @@ Pages that use the directive are re-read on every build, so an incremental
 Anchors: every entry carries the id ``identity-<name>``; on the cheat sheet it
 is also a label, so a chapter can write ``{ref}`identity-matmul_grad_W```.
 
-MathJax is loaded on every page, since chapter titles in the navigation may
-hold math. Offline reading: unless ``launch_buttons.thebe`` is on, the thebe machinery
+Chapter and section titles hold no math (the browser tab and the search index
+show titles as plain text; ``tests/built/test_titles.py`` checks), so MathJax is
+loaded only on pages with math. Offline reading: unless ``launch_buttons.thebe`` is on, the thebe machinery
 (which would fetch its JavaScript from unpkg.com) is removed from every page.
 """
 
@@ -57,13 +60,16 @@ def _tolerance(rtol):
 
 
 def _sympy_route(identity):
-    proofs = list(identity.prove())
-    if "all_sizes_proof" in identity.extra:
-        proofs.append(identity.extra["all_sizes_proof"]())
-    failed = [p.statement for p in proofs if not p.holds]
-    text = f"exactly, by SymPy ({len(proofs)} proof{'s' if len(proofs) != 1 else ''})"
-    problem = ("no proof ran" if not proofs else
-               f"the SymPy proof does not hold: {'; '.join(failed)}" if failed else "")
+    checks = list(identity.prove())
+    all_sizes = identity.prove_all_sizes()
+    results = checks + ([all_sizes] if all_sizes is not None else [])
+    failed = [p.statement for p in results if not p.holds]
+    text = (f"exactly, by SymPy, at fixed sizes ({len(checks)} "
+            f"check{'s' if len(checks) != 1 else ''})")
+    if all_sizes is not None:
+        text += " and for all sizes (a proof in index notation)"
+    problem = ("no SymPy check ran" if not results else
+               f"the SymPy check does not hold: {'; '.join(failed)}" if failed else "")
     return not problem, text, problem
 
 
@@ -117,7 +123,7 @@ def _verification(identity, location, *, sympy):
     else:
         text = ": not yet"
     if not sympy and "sympy" in identity.routes:
-        text += "; exactly, by SymPy, in make test"
+        text += "; exactly, by SymPy at fixed sizes, in make test"
     para += nodes.Text(text + ".")
     return para
 
@@ -199,6 +205,10 @@ def _entry(identity, *, docname, lineno, with_chapter, as_label, env):
         if i:
             shapes += nodes.Text("; ")
         shapes += nodes.literal(text=f"{symbol} {shape}")
+    if identity.convention == "column":
+        shapes += nodes.Text(" (column convention: vectors are columns, ")
+        shapes += nodes.literal(text="y = W x")
+        shapes += nodes.Text(")")
     box += shapes
     box += _verification(identity, (docname, lineno),
                          sympy=env.config.nnmath_prove_at_build)
@@ -341,9 +351,6 @@ def drop_thebe_when_off(app, config):
 
 
 def setup(app):
-    # MathJax on every page, not only on pages with math in their body: a chapter
-    # title with math (say "through $L$ layers") is in every page's navigation.
-    app.set_html_assets_policy("always")
     app.add_directive("identities", IdentitiesDirective)
     app.add_node(chapter_link, html=(lambda self, node: self.visit_inline(node),
                                      lambda self, node: self.depart_inline(node)))

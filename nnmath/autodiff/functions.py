@@ -25,7 +25,9 @@ def maximum(a, b):
     def backward(g):  # ∂max(a,b)/∂a = [a ≥ b]: max routes g to the winner
         return (unbroadcast(g * a_wins, a.shape) if a.requires_grad else None,
                 unbroadcast(g * ~a_wins, b.shape) if b.requires_grad else None)
-    return Tensor(np.maximum(a.data, b.data), _parents=(a, b), _op="max", _backward=backward)
+    tangent = (lambda da, y: da * a_wins, lambda db, y: db * ~a_wins)  # the winner's tangent
+    return Tensor(np.maximum(a.data, b.data), _parents=(a, b), _op="max", _backward=backward,
+                  _tangent=tangent)
 
 
 def leaky_relu(x, slope=0.01):

@@ -17,109 +17,21 @@ The engine is the third, independent route that checks every identity of the
 book: it never calls the compact formulas of the layers, it only chains the
 local rules below (chapter 14).
 
-Examples
---------
->>> import numpy as np
->>> from nnmath.autodiff import Tensor
->>> a = Tensor(np.array([1.0, 2.0, 3.0]))
->>> loss = (a * a).sum()
->>> loss.backward()
->>> a.grad
-array([2., 4., 6.])
+Beside each backward rule sits a *tangent rule* for forward mode (chapter 19):
+one function per parent, ``(ṗ, y) ↦`` that parent's contribution to the
+output's tangent ``ẏ = Σ_i J_i ṗ_i`` (a Jacobian-vector product), where ``y``
+is the output Tensor. The rules are written with Tensor operations, so the
+tangents are themselves in the graph and can be differentiated again
+(:func:`nnmath.autodiff.hvp`); :mod:`nnmath.autodiff.forward` runs them.
+An example is in :mod:`nnmath.autodiff`.
 """
 
 import numpy as np
 
+from .order import topological_order
+from .shapes import _first_true, _normalize_axes, unbroadcast
+
 __all__ = ["Tensor", "as_tensor", "unbroadcast", "topological_order"]
-
-
-def unbroadcast(grad, shape):
-    """Sum a gradient back to the shape of the operand that NumPy broadcast.
-
-    If ``a`` of shape ``shape`` was broadcast to ``grad.shape`` in the forward
-    pass, each entry of ``a`` was *copied* to many places; the gradient of a
-    copy is the sum of the gradients of all the copies (chapter 13).
-
-    Parameters
-    ----------
-    grad : ndarray
-        Gradient with respect to the broadcast result.
-    shape : tuple of int
-        Shape of the operand before broadcasting.
-
-    Returns
-    -------
-    ndarray, shape ``shape``
-        ``grad`` summed over the leading axes NumPy added and over the axes
-        where ``shape`` has length 1.
-
-    Raises
-    ------
-    ValueError
-        If ``shape`` does not broadcast to ``grad.shape``.
-
-    Examples
-    --------
-    >>> unbroadcast(np.ones((4, 3)), (3,))
-    array([4., 4., 4.])
-    """
-    grad = np.asarray(grad)
-    shape = tuple(shape)
-    if grad.shape == shape:  # nothing was broadcast
-        return grad
-    extra = grad.ndim - len(shape)  # axes NumPy put in front
-    if extra < 0 or any(n not in (1, m) for n, m in zip(shape, grad.shape[extra:])):
-        raise ValueError(f"unbroadcast: a gradient of shape {grad.shape} cannot come "
-                         f"from broadcasting an operand of shape {shape}")
-    stretched = tuple(extra + i for i, n in enumerate(shape) if n == 1)  # axes of length 1
-    return grad.sum(axis=tuple(range(extra)) + stretched, keepdims=True).reshape(shape)
-
-
-def _normalize_axes(axis, ndim, who):
-    if axis is None:
-        return tuple(range(ndim))
-    axes = (axis,) if np.isscalar(axis) else tuple(axis)
-    out = []
-    for a in axes:
-        if not -ndim <= a < ndim:
-            raise ValueError(f"Tensor.{who}: axis {a} is out of range for {ndim} dimensions")
-        out.append(a % ndim)
-    return tuple(sorted(out))
-
-
-def topological_order(root, *, include_constants=False):
-    """Nodes of the graph below ``root``, each after all of its parents.
-
-    Depth-first post-order with an explicit stack (no recursion, so the depth
-    of the graph is not limited by Python's recursion limit).
-
-    Parameters
-    ----------
-    root : Tensor
-    include_constants : bool, optional
-        Whether to list constants (tensors with ``requires_grad=False``);
-        the backward pass leaves them out, as no gradient flows to them.
-
-    Returns
-    -------
-    list of Tensor
-        ``root`` is the last element; parents are listed in operand order.
-    """
-    order, seen = [], set()
-    stack = [(root, False)]
-    while stack:
-        node, parents_done = stack.pop()
-        if parents_done:          # every parent is already in `order`
-            order.append(node)
-            continue
-        if node in seen:          # Tensors hash by identity
-            continue
-        seen.add(node)
-        stack.append((node, True))
-        for parent in reversed(node._parents):  # reversed: the first operand is popped first
-            if (include_constants or parent.requires_grad) and parent not in seen:
-                stack.append((parent, False))
-    return order
 
 
 def as_tensor(value):
@@ -164,7 +76,8 @@ class Tensor:
     Notes
     -----
     Each operation stores its parents and a local rule ``g ↦ (g_1, …, g_k)``
-    computing ``g_i = (∂out/∂parent_i)ᵀ g`` without forming the Jacobian.
+    computing ``g_i = (∂out/∂parent_i)ᵀ g`` without forming the Jacobian, and
+    one tangent rule per parent, ``ṗ_i ↦ (∂out/∂parent_i) ṗ_i`` (chapter 19).
     Derived operations (``-``, ``/``, ``mean``, …) are compositions of the
     core ones, so they have no rule of their own. Chapters 13 and 14.
     """
@@ -173,7 +86,7 @@ class Tensor:
     __array_ufunc__ = None
 
     def __init__(self, data, *, requires_grad=True, name=None, _parents=(), _op="",
-                 _backward=None):
+                 _backward=None, _tangent=None):
         if isinstance(data, Tensor):
             raise TypeError("Tensor: data is already a Tensor; use it directly")
         if _parents:  # the fresh result of an operation: no copy needed
@@ -191,6 +104,7 @@ class Tensor:
         self._grad = None
         self._parents = tuple(_parents)
         self._backward = _backward  # local rule: g -> tuple of gradients, one per parent
+        self._tangent = _tangent    # forward mode: one rule (ṗ, y) -> J ṗ per parent, or None
 
     # -- basic attributes ------------------------------------------------------
     @property
@@ -237,16 +151,18 @@ class Tensor:
 
         def backward(g):  # ∂(a+b)/∂a = ∂(a+b)/∂b = I: add distributes g unchanged
             return unbroadcast(g, a.shape), unbroadcast(g, b.shape)
+        tangent = (lambda da, y: da, lambda db, y: db)  # d(a+b) = da + db
         return Tensor(_broadcast("+", a, b, np.add), _parents=(a, b), _op="+",
-                      _backward=backward)
+                      _backward=backward, _tangent=tangent)
 
     def __mul__(self, other):
         a, b = self, as_tensor(other)
 
         def backward(g):  # ∂(ab)/∂a = diag(b): multiply swaps the operands
             return unbroadcast(g * b.data, a.shape), unbroadcast(g * a.data, b.shape)
+        tangent = (lambda da, y: da * b, lambda db, y: a * db)  # d(ab) = da b + a db
         return Tensor(_broadcast("*", a, b, np.multiply), _parents=(a, b), _op="*",
-                      _backward=backward)
+                      _backward=backward, _tangent=tangent)
 
     def __pow__(self, other):
         a, b = self, as_tensor(other)
@@ -256,7 +172,9 @@ class Tensor:
             ga = unbroadcast(g * b.data * a.data ** (b.data - 1.0), a.shape)
             gb = unbroadcast(g * out * np.log(a.data), b.shape) if b.requires_grad else None
             return ga, gb
-        return Tensor(out, _parents=(a, b), _op="**", _backward=backward)
+        tangent = (lambda da, y: da * (b * a ** (b - 1.0)),  # d(a^b) = b a^(b−1) da
+                   lambda db, y: db * y * a.log())          #        + a^b ln a db
+        return Tensor(out, _parents=(a, b), _op="**", _backward=backward, _tangent=tangent)
 
     def __matmul__(self, other):
         a, b = self, as_tensor(other)
@@ -270,7 +188,8 @@ class Tensor:
         def backward(g):  # Y = AB: ∂L/∂A = G Bᵀ, ∂L/∂B = Aᵀ G (chapter 5)
             G = g.reshape(A2.shape[0], B2.shape[1])
             return (G @ B2.T).reshape(A.shape), (A2.T @ G).reshape(B.shape)
-        return Tensor(A @ B, _parents=(a, b), _op="@", _backward=backward)
+        tangent = (lambda da, y: da @ b, lambda db, y: a @ db)  # d(AB) = dA B + A dB
+        return Tensor(A @ B, _parents=(a, b), _op="@", _backward=backward, _tangent=tangent)
 
     def transpose(self, *axes):
         """Permute the axes (reverse them by default: the matrix transpose for 2-D)."""
@@ -283,7 +202,9 @@ class Tensor:
 
         def backward(g):  # a permutation of entries: permute the gradient back
             return (g.transpose(inverse),)
-        return Tensor(self.data.transpose(axes), _parents=(self,), _op="T", _backward=backward)
+        tangent = (lambda d, y: d.transpose(axes),)  # linear: the tangent moves the same way
+        return Tensor(self.data.transpose(axes), _parents=(self,), _op="T", _backward=backward,
+                      _tangent=tangent)
 
     T = property(transpose)
 
@@ -298,7 +219,8 @@ class Tensor:
 
         def backward(g):  # the same entries: reshape the gradient back
             return (g.reshape(old),)
-        return Tensor(out, _parents=(self,), _op="reshape", _backward=backward)
+        tangent = (lambda d, y: d.reshape(y.shape),)
+        return Tensor(out, _parents=(self,), _op="reshape", _backward=backward, _tangent=tangent)
 
     def __getitem__(self, index):
         index = index.data.astype(int) if isinstance(index, Tensor) else index
@@ -308,7 +230,9 @@ class Tensor:
             full = np.zeros(old)
             np.add.at(full, index, g)
             return (full,)
-        return Tensor(self.data[index], _parents=(self,), _op="[]", _backward=backward)
+        tangent = (lambda d, y: d[index],)
+        return Tensor(self.data[index], _parents=(self,), _op="[]", _backward=backward,
+                      _tangent=tangent)
 
     def sum(self, axis=None, keepdims=False):
         """Sum over ``axis`` (all axes by default), like :func:`numpy.sum`."""
@@ -318,8 +242,9 @@ class Tensor:
         def backward(g):  # every summand receives g: copy it back over the summed axes
             g = g if keepdims else np.expand_dims(g, axes)
             return (np.broadcast_to(g, shape),)
+        tangent = (lambda d, y: d.sum(axis=axes, keepdims=keepdims),)
         return Tensor(self.data.sum(axis=axes, keepdims=keepdims), _parents=(self,),
-                      _op="sum", _backward=backward)
+                      _op="sum", _backward=backward, _tangent=tangent)
 
     def max(self, axis=None, keepdims=False):
         """Maximum over ``axis`` (all axes by default); the gradient goes to the first maximum."""
@@ -332,8 +257,9 @@ class Tensor:
         def backward(g):  # max routes g to the (first) winner of each group: the max gate
             g = g if keepdims else np.expand_dims(g, axes)
             return (g * first,)
+        tangent = (lambda d, y: (d * first).sum(axis=axes, keepdims=keepdims),)  # the winner's
         out = top if keepdims else top.squeeze(axis=axes)
-        return Tensor(out, _parents=(self,), _op="max", _backward=backward)
+        return Tensor(out, _parents=(self,), _op="max", _backward=backward, _tangent=tangent)
 
     def exp(self):
         """Elementwise ``e^x``."""
@@ -341,7 +267,8 @@ class Tensor:
 
         def backward(g):  # (e^x)' = e^x
             return (g * out,)
-        return Tensor(out, _parents=(self,), _op="exp", _backward=backward)
+        return Tensor(out, _parents=(self,), _op="exp", _backward=backward,
+                      _tangent=(lambda d, y: d * y,))
 
     def log(self):
         """Elementwise natural logarithm; every entry must be positive."""
@@ -352,7 +279,8 @@ class Tensor:
 
         def backward(g):  # (ln x)' = 1/x
             return (g / x,)
-        return Tensor(np.log(x), _parents=(self,), _op="log", _backward=backward)
+        return Tensor(np.log(x), _parents=(self,), _op="log", _backward=backward,
+                      _tangent=(lambda d, y: d / self,))
 
     def sqrt(self):
         """Elementwise square root; every entry must be positive (the derivative is 1/(2√x))."""
@@ -363,7 +291,8 @@ class Tensor:
 
         def backward(g):  # (√x)' = 1/(2√x)
             return (g * 0.5 / out,)
-        return Tensor(out, _parents=(self,), _op="sqrt", _backward=backward)
+        return Tensor(out, _parents=(self,), _op="sqrt", _backward=backward,
+                      _tangent=(lambda d, y: d * 0.5 / y,))
 
     def tanh(self):
         """Elementwise hyperbolic tangent."""
@@ -371,7 +300,8 @@ class Tensor:
 
         def backward(g):  # tanh' = 1 − tanh² (chapter 6)
             return (g * (1.0 - out * out),)
-        return Tensor(out, _parents=(self,), _op="tanh", _backward=backward)
+        return Tensor(out, _parents=(self,), _op="tanh", _backward=backward,
+                      _tangent=(lambda d, y: d * (1.0 - y * y),))
 
     def sigmoid(self):
         """Elementwise logistic sigmoid, without overflow for large ``|x|``."""
@@ -379,7 +309,8 @@ class Tensor:
 
         def backward(g):  # σ' = σ(1 − σ) (chapter 6)
             return (g * out * (1.0 - out),)
-        return Tensor(out, _parents=(self,), _op="sigmoid", _backward=backward)
+        return Tensor(out, _parents=(self,), _op="sigmoid", _backward=backward,
+                      _tangent=(lambda d, y: d * (y * (1.0 - y)),))
 
     def relu(self):
         """Elementwise ``max(x, 0)``; its derivative at 0 is taken as 0."""
@@ -387,7 +318,8 @@ class Tensor:
 
         def backward(g):  # relu' = [x > 0]
             return (g * positive,)
-        return Tensor(self.data * positive, _parents=(self,), _op="relu", _backward=backward)
+        return Tensor(self.data * positive, _parents=(self,), _op="relu", _backward=backward,
+                      _tangent=(lambda d, y: d * positive,))
 
     def leaky_relu(self, slope=0.01):
         """Elementwise ``x`` for ``x > 0``, ``slope·x`` otherwise; derivative ``slope`` at 0.
@@ -401,7 +333,7 @@ class Tensor:
         def backward(g):  # leaky_relu' = 1 for x > 0, slope for x ≤ 0
             return (g * factor,)
         return Tensor(self.data * factor, _parents=(self,), _op="leaky_relu",
-                      _backward=backward)
+                      _backward=backward, _tangent=(lambda d, y: d * factor,))
 
     # -- derived operations: compositions of the core ones -----------------------
     def __neg__(self):
@@ -480,11 +412,3 @@ class Tensor:
         """Reset ``.grad`` to zero on this tensor and every tensor below it."""
         for node in topological_order(self, include_constants=True):
             node._grad = None
-
-
-def _first_true(mask, axes):
-    """``mask`` with only the first True of each group along ``axes`` kept (C order)."""
-    moved = np.moveaxis(mask, axes, tuple(range(-len(axes), 0)))
-    flat = moved.reshape(moved.shape[:moved.ndim - len(axes)] + (-1,))
-    keep = flat & (np.cumsum(flat, axis=-1) == 1)
-    return np.moveaxis(keep.reshape(moved.shape), tuple(range(-len(axes), 0)), axes)

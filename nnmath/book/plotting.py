@@ -2,7 +2,7 @@ r"""Pictures of Jacobians: where the non-zero entries of a full Jacobian sit.
 
 A Jacobian of an output of shape ``S_out`` with respect to an input of shape
 ``S_in`` is an array of shape ``S_out + S_in`` (the layout of
-:mod:`nnmath.jacobian`). To draw it we flatten it to an ordinary matrix: one
+:mod:`nnmath.book.jacobians`). To draw it we flatten it to an ordinary matrix: one
 row per output entry, one column per input entry, both in row-major (C) order,
 exactly as ``J.reshape(prod(S_out), prod(S_in))``. Chapters 4 and 5 draw the
 3-D and 4-D Jacobians of ``y = xW`` and ``Y = XW`` this way; later chapters
@@ -112,7 +112,7 @@ def plot_sparsity(J, n_out_axes=None, *, ax=None, title=None, out_label=None,
     ----------
     J : array_like, shape ``S_out + S_in``
         A 2-D, 3-D or 4-D (or higher) Jacobian in the layout of
-        :mod:`nnmath.jacobian`; numbers or SymPy expressions.
+        :mod:`nnmath.book.jacobians`; numbers or SymPy expressions.
     n_out_axes : int, optional
         Number of output axes, as in :func:`flatten_jacobian`.
     ax : matplotlib.axes.Axes, optional

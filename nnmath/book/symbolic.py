@@ -1,11 +1,11 @@
 r"""SymPy helpers: symbolic arrays, Jacobian tensors, and proofs that they collapse.
 
-A *proof* here means: build the full Jacobian of a forward function exactly,
-contract it with a symbolic upstream gradient ``δ``, and show that the result
-minus the compact formula (the very function the layers run, evaluated on
-symbols) simplifies to zero. :func:`prove_vjp` does this for fixed sizes;
-:func:`prove_matmul_collapse_all_sizes` does it for symbolic ``N, D, C`` in
-index notation.
+:func:`prove_vjp` builds the full Jacobian of a forward function exactly,
+contracts it with a symbolic upstream gradient ``δ``, and asks whether the
+result minus the compact formula (the very function the layers run, evaluated
+on symbols) simplifies to zero: a *check at those sizes*, exact but only for
+the sizes given. :func:`prove_matmul_collapse_all_sizes` is a *proof* for every
+size: it works with symbolic ``N, D, C`` in index notation.
 """
 
 from dataclasses import dataclass, field
@@ -13,6 +13,7 @@ from itertools import count
 
 import numpy as np
 import sympy as sp
+from sympy.core.function import AppliedUndef
 from sympy.printing.latex import LatexPrinter
 
 from ..matmul import matmul_forward, matmul_grad_W, matmul_grad_X
@@ -34,7 +35,7 @@ __all__ = [
 
 @dataclass
 class ProofResult:
-    """Outcome of a symbolic proof.
+    """Outcome of a symbolic check (at fixed sizes) or proof (for every size).
 
     Attributes
     ----------
@@ -110,7 +111,7 @@ def jacobian_tensor(Y, X):
     Returns
     -------
     J : object array, shape ``S_out + S_in``
-        ``J[o + i] = ∂Y[o] / ∂X[i]``, the layout of :mod:`nnmath.jacobian`.
+        ``J[o + i] = ∂Y[o] / ∂X[i]``, the layout of :mod:`nnmath.book.jacobians`.
     """
     Y, X = np.asarray(Y, dtype=object), np.asarray(X, dtype=object)
     J = np.empty(Y.shape + X.shape, dtype=object)
@@ -147,8 +148,18 @@ def _numerically_nonzero(expr, rng, *, tol=1e-9):
     or not a number (e.g. an undefined function)",
     which leaves the verdict to ``simplify``.
     """
-    value = expr.xreplace(_sample_point(expr.free_symbols, rng)).evalf(50)
-    return bool(value.is_number and abs(complex(value)) > tol)
+    value = expr.xreplace(_sample_point(expr.free_symbols, rng))
+    # Values (and derivatives) of undefined functions at the point are free
+    # numbers too: an expression that vanishes for every function vanishes for
+    # every choice of them, so a random choice may refute it, never confirm it.
+    for kind in (sp.Subs, sp.Derivative, AppliedUndef):
+        opaque = sorted(value.atoms(kind), key=sp.default_sort_key)
+        value = value.xreplace({a: sp.Rational(int(rng.integers(11, 90)), 100) for a in opaque})
+    value = value.evalf(50)
+    try:
+        return bool(value.is_number and abs(complex(value)) > tol)
+    except (TypeError, ValueError):  # e.g. an undefined function SymPy cannot evaluate
+        return False
 
 
 def is_zero(A, *, seed=0):
@@ -157,7 +168,16 @@ def is_zero(A, *, seed=0):
     An entry is first evaluated at a random rational point with 50 digits: a
     non-zero value refutes it at once (``simplify`` can grind for minutes on
     an expression that is not zero). Only entries that vanish there go on to
-    ``simplify``, which alone can *prove* zero.
+    ``simplify``, which alone can *prove* zero: the numeric evaluation may
+    refute, never confirm, so an expression that happens to vanish at the
+    sample point is still rejected unless it simplifies to 0.
+
+    Examples
+    --------
+    >>> import sympy as sp
+    >>> x = sp.Symbol("x", real=True)
+    >>> is_zero([sp.sin(x) ** 2 + sp.cos(x) ** 2 - 1]), is_zero([x - 1])
+    (True, False)
     """
     rng = np.random.default_rng(seed)
     entries = [sp.sympify(a) for a in np.asarray(A, dtype=object).flat]
@@ -212,7 +232,7 @@ def to_latex(expr):
 
 
 def prove_vjp(forward, inputs, wrt, compact, *, statement=""):
-    """Prove that the full Jacobian contracted with ``δ`` equals a compact formula.
+    """Check exactly, at the sizes of ``inputs``, that the Jacobian contracted with ``δ`` is ``compact``.
 
     Parameters
     ----------
@@ -245,7 +265,7 @@ def prove_vjp(forward, inputs, wrt, compact, *, statement=""):
 
 
 def prove_matmul_collapse(N, D, C):
-    """Prove ``∂L/∂W = Xᵀδ`` and ``∂L/∂X = δWᵀ`` for ``Y = XW`` at sizes ``(N, D, C)``.
+    """Check ``∂L/∂W = Xᵀδ`` and ``∂L/∂X = δWᵀ`` for ``Y = XW`` exactly at sizes ``(N, D, C)``.
 
     Parameters
     ----------
@@ -267,7 +287,7 @@ def prove_matmul_collapse(N, D, C):
     }
 
 
-def prove_matmul_collapse_all_sizes():
+def prove_matmul_collapse_all_sizes(grad_W=None, grad_X=None):
     r"""Prove the collapse for symbolic sizes ``N, D, C`` in index notation.
 
     ``X``, ``W`` and ``δ`` are SymPy ``MatrixSymbol`` s of symbolic shape, so
@@ -276,6 +296,13 @@ def prove_matmul_collapse_all_sizes():
     that SymPy sums away, leaving ``Σ_a X_ac δ_ad``; the compact formula
     ``Xᵀδ`` (the same :func:`~nnmath.matmul.matmul_grad_W` the layers run,
     applied to the matrix symbols) has entry ``(Xᵀδ)_cd`` equal to it.
+
+    Parameters
+    ----------
+    grad_W, grad_X : callable, optional
+        The compact formulas under test, ``grad_W(X, delta)`` and
+        ``grad_X(delta, W)`` on matrix symbols; by default the functions the
+        layers run. A test hands a wrong one to see the proof fail.
 
     Returns
     -------
@@ -293,13 +320,15 @@ def prove_matmul_collapse_all_sizes():
     W = sp.MatrixSymbol("W", D, C)
     delta = sp.MatrixSymbol("delta", N, C)
     Y_ab = matmul_forward(X, W)[a, b]
+    grad_W = matmul_grad_W if grad_W is None else grad_W
+    grad_X = matmul_grad_X if grad_X is None else grad_X
 
     results = {}
     # ∂Y_ab/∂W_cd pins b = d and ∂Y_ab/∂X_cd pins a = c: the pinned index is
     # summed innermost so SymPy can collapse its KroneckerDelta.
     for name, param, compact, inner, outer in (
-            ("W", W, matmul_grad_W(X, delta), (b, 0, C - 1), (a, 0, N - 1)),
-            ("X", X, matmul_grad_X(delta, W), (a, 0, N - 1), (b, 0, C - 1))):
+            ("W", W, grad_W(X, delta), (b, 0, C - 1), (a, 0, N - 1)),
+            ("X", X, grad_X(delta, W), (a, 0, N - 1), (b, 0, C - 1))):
         L = sp.Sum(sp.Sum(delta[a, b] * Y_ab, inner), outer)
         raw = sp.diff(L, param[c, d])
         collapsed = sp.simplify(raw.doit())

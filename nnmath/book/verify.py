@@ -1,14 +1,17 @@
 """Run every registered identity through its three verification routes and tabulate.
 
 This is the logic of ``python -m nnmath verify``: for each entry of
-:data:`nnmath.identities.REGISTRY` it runs the SymPy proof
-(:meth:`~nnmath.identities.Identity.prove`), the finite-difference check
-(:meth:`~nnmath.identities.Identity.check_numeric`) and the autodiff check
-(:meth:`~nnmath.identities.Identity.check_autodiff`), and prints one row per
-identity. A route that raises counts as a failure, with the error in the row.
+:data:`nnmath.book.identities.REGISTRY` it runs the exact SymPy check at the
+entry's fixed sizes (:meth:`~nnmath.book.identities.IdentityEntry.prove`) and,
+where the entry has one, its proof for every size
+(:meth:`~nnmath.book.identities.IdentityEntry.prove_all_sizes`), the
+finite-difference check
+(:meth:`~nnmath.book.identities.IdentityEntry.check_numeric`) and the autodiff
+check (:meth:`~nnmath.book.identities.IdentityEntry.check_autodiff`), and prints
+one row per identity. A route that raises counts as a failure, with the error
+in the row.
 """
 
-import argparse
 import sys
 import time
 from dataclasses import dataclass
@@ -57,16 +60,22 @@ def _error(err):
 
 
 def _run_proof(identity):
+    """The SymPy route: checks at fixed sizes, plus the proof for every size if any."""
     try:
-        proofs = identity.prove()
+        checks = identity.prove()
+        all_sizes = identity.prove_all_sizes()
     except Exception as err:  # a crashing route is a failing route, reported in the table
         return _error(err)
-    if not proofs:
-        return RouteResult("FAIL", "no proof")
-    failed = sum(not p.holds for p in proofs)
-    if failed:
-        return RouteResult("FAIL", f"{failed}/{len(proofs)} proofs")
-    return RouteResult("ok", f"{len(proofs)} proof" + ("s" if len(proofs) > 1 else ""))
+    if not checks and all_sizes is None:
+        return RouteResult("FAIL", "no check")
+    failed = sum(not p.holds for p in checks)
+    detail = f"{len(checks)} at fixed sizes"
+    if all_sizes is not None:
+        detail += " + proof for all sizes"
+    if failed or (all_sizes is not None and not all_sizes.holds):
+        bad = f"{failed}/{len(checks)} at fixed sizes" if failed else "proof for all sizes"
+        return RouteResult("FAIL", bad)
+    return RouteResult("ok", detail)
 
 
 def _run_check(method, rng):
@@ -90,7 +99,7 @@ def select(patterns=None, registry=None):
     patterns : sequence of str, optional
         Each may be a comma-separated list. None or empty selects everything.
     registry : dict, optional
-        Defaults to :data:`nnmath.identities.REGISTRY`.
+        Defaults to :data:`nnmath.book.identities.REGISTRY`.
 
     Returns
     -------
@@ -143,7 +152,7 @@ def run(names=None, *, seed=0, progress=False, registry=None):
 
 def format_table(rows):
     """Render rows as a plain-text table (one line per identity) and a verdict line."""
-    header = ("identity", "chapter", "sympy", "finite diff.", "autodiff", "time")
+    header = ("identity", "chapter", "sympy check", "finite diff.", "autodiff", "time")
     cells = [(r.name, r.chapter.rsplit("/", 1)[-1], str(r.sympy), str(r.numeric),
               str(r.autodiff), f"{r.seconds:.2f} s") for r in rows]
     widths = [max(len(h), *(len(c[i]) for c in cells)) if cells else len(h)
@@ -159,34 +168,26 @@ def format_table(rows):
     return "\n".join(lines)
 
 
-def _parser():
-    parser = argparse.ArgumentParser(prog="python -m nnmath",
-                                     description="Tools of the nnmath package.")
-    sub = parser.add_subparsers(dest="command", required=True)
-    verify = sub.add_parser(
-        "verify", help="check every registered identity by SymPy, finite differences "
-                       "and autodiff",
-        description="Run every identity of the registry through its three verification "
-                    "routes and print a table; exit status 1 if any fails.")
-    verify.add_argument("--only", action="append", metavar="NAME",
+def add_arguments(parser):
+    """The options of ``python -m nnmath verify`` (the parser comes from :mod:`nnmath.book.cli`)."""
+    parser.add_argument("--only", action="append", metavar="NAME",
                         help="verify only the identity NAME, or those whose name contains NAME "
                              "(repeatable, or a comma-separated list)")
-    verify.add_argument("--progress", action="store_true",
+    parser.add_argument("--progress", action="store_true",
                         help="show a progress bar on stderr")
-    verify.add_argument("--seed", type=int, default=0,
+    parser.add_argument("--seed", type=int, default=0,
                         help="seed of the random inputs of the numeric routes (default 0)")
-    verify.add_argument("--list", action="store_true",
+    parser.add_argument("--list", action="store_true",
                         help="list the identities that would run, and exit")
     return parser
 
 
-def main(argv=None):
-    """Entry point of ``python -m nnmath``; returns the exit status.
+def run_command(args):
+    """Run ``verify`` with parsed ``args``; return the exit status.
 
     0 when every selected identity passes every route it supports, 1 when
     one fails (the failing names are printed), 2 for a usage error.
     """
-    args = _parser().parse_args(argv)
     try:
         names = select(args.only)
     except ValueError as err:
@@ -198,3 +199,9 @@ def main(argv=None):
     rows = run(names, seed=args.seed, progress=args.progress)
     print(format_table(rows))
     return 1 if any(r.failed for r in rows) else 0
+
+
+def main(argv=None):
+    """``python -m nnmath verify ...`` with ``argv`` (without the program name)."""
+    from .cli import main as cli_main
+    return cli_main(argv)

@@ -6,6 +6,10 @@ length and width) and the species as an integer 0, 1, 2 (setosa, versicolor,
 virginica), 50 of each. They were published by Fisher (1936,
 ``fisher1936use`` in the book's bibliography) and are in the public domain;
 the file was converted from the copy distributed with scikit-learn.
+
+The 8×8 handwritten digits ship as ``nnmath/data/digits.npz``
+(:func:`load_digits`, :mod:`nnmath.data.digits`; licence and citation in
+``nnmath/data/README.md``).
 """
 
 import io
@@ -14,7 +18,9 @@ from importlib import resources
 
 import numpy as np
 
-__all__ = ["load_iris", "IRIS_FEATURES", "IRIS_CLASSES", "sine_data", "train_test_split",
+from .digits import load_digits
+
+__all__ = ["load_digits", "load_iris", "IRIS_FEATURES", "IRIS_CLASSES", "sine_data", "train_test_split",
            "Standardizer"]
 
 IRIS_FEATURES = ("sepal_length", "sepal_width", "petal_length", "petal_width")

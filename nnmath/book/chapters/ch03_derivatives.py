@@ -8,7 +8,7 @@ composition is the matrix product of the Jacobians (the chain rule).
 
 The formulas use only ``@``, ``.T``, ``+`` and products, so they run on float
 arrays and, unchanged, on NumPy object arrays of SymPy symbols, which is how
-:mod:`nnmath.identities` proves them.
+:mod:`nnmath.book.identities` checks them.
 """
 
 from functools import reduce
@@ -183,7 +183,7 @@ def chain_jacobian(*jacobians):
     ----------
     *jacobians : arrays
         Matrices ``J_k (m_k, m_{k-1})``, …, ``J_1 (m_1, m_0)`` in the layout of
-        :mod:`nnmath.jacobian` (output axes first). The first may be a vector
+        :mod:`nnmath.book.jacobians` (output axes first). The first may be a vector
         ``(m_{k-1},)``, the Jacobian of a scalar-valued function; the last may be
         a vector ``(m_1,)``, the Jacobian with respect to a scalar input.
 

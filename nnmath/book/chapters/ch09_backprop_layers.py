@@ -1,4 +1,4 @@
-"""Chapter 9 (backpropagation through L layers): the deltas, and a SymPy check of the recursion.
+"""Chapter 9 (backpropagation through a chain of layers): the deltas, and a SymPy check of the recursion.
 
 :class:`nnmath.Sequential` runs backpropagation module by module; the functions
 here write the same recursion out with explicit deltas, as chapter 9 derives
@@ -141,8 +141,8 @@ def _symbolic_derivative(f):
     return np.vectorize(lambda z: df.subs(s, z), otypes=[object])
 
 
-def prove_backprop(widths=(2, 2, 2, 2), N=1):
-    r"""Prove the δ recursion with SymPy on a network of arbitrary activations.
+def prove_backprop(widths=(2, 2, 2, 2), N=1, *, gradients=None):
+    r"""Check the δ recursion exactly with SymPy on a network of arbitrary activations.
 
     Builds ``X_l = f_l(X_{l−1} W_l)`` with symbolic ``X_0``, ``W_l``, ``T``
     and *undefined* functions ``f_1, …, f_L``, differentiates
@@ -155,6 +155,9 @@ def prove_backprop(widths=(2, 2, 2, 2), N=1):
         ``(D_0, D_1, …, D_L)``; ``L = len(widths) − 1`` layers.
     N : int
         Batch size.
+    gradients : callable, optional
+        The formula under test, called like :func:`backprop_weight_gradients`
+        (the default); a test hands a wrong one to see the check fail.
 
     Returns
     -------
@@ -165,8 +168,9 @@ def prove_backprop(widths=(2, 2, 2, 2), N=1):
 
     Notes
     -----
-    Because ``f_l`` are undefined, the proof covers every differentiable
-    activation at once (chapter 9).
+    Because ``f_l`` are undefined, the check covers every differentiable
+    activation at once, at the given widths and batch size; chapter 9 proves
+    the recursion for every size by induction.
     """
     widths = [int(w) for w in widths]
     L = len(widths) - 1
@@ -185,7 +189,8 @@ def prove_backprop(widths=(2, 2, 2, 2), N=1):
         X = np.vectorize(f, otypes=[object])(Z)
     E = sp.Rational(1, 2) * sp.Add(*[(y - t) ** 2 for y, t in zip(X.flat, T.flat)])
     slow = [np.vectorize(lambda w: sp.diff(E, w), otypes=[object])(W) for W in weights]
-    fast = backprop_weight_gradients(inputs, weights, fprimes, X, T)
+    gradients = backprop_weight_gradients if gradients is None else gradients
+    fast = gradients(inputs, weights, fprimes, X, T)
     holds = all(is_zero(s - f) for s, f in zip(slow, fast))
     return ProofResult(
         f"dE/dW_l = X_(l-1)^T delta_l for widths {tuple(widths)}, N={N}, any f_l",

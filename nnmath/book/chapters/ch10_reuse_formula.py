@@ -122,3 +122,29 @@ def reuse_formula_gradients(model, x, *, loss_grad=None):
         outer = np.outer(fprimes[k], layer_inputs[k])      # f_k'(z_k) a_{k−1}ᵀ, (m_k, p)
         grads.append((outer * column_sum).T)               # back to nnmath's (in, out)
     return grads
+
+
+def library_code_gradients(model, x, t):
+    r"""Weight gradients as the library's *code* computes them, for its mean squared error.
+
+    The library's cost is ``C = mean_c (t_c − a_{L,c})²`` and its
+    ``MSE.derivative`` returns the *scalar* ``−2·mean(t − a_L)``, which is
+    ``Σ_c ∂C/∂a_{L,c}``; its code multiplies the printed formula by that
+    scalar. Chapter 10 shows this is exact for one output only.
+
+    Parameters
+    ----------
+    model : Sequential
+        As in :func:`reuse_formula_gradients`.
+    x : array, shape (D_0,)
+    t : array, shape (n,)
+        The target of the sample.
+
+    Returns
+    -------
+    grads : list of arrays
+        One per ``Linear``, in nnmath's ``(in, out)`` layout.
+    """
+    a_L = model.forward(np.asarray(x, dtype=np.float64)[None, :])[0]
+    scalar = -2.0 * float(np.mean(np.asarray(t, dtype=np.float64) - a_L))
+    return [scalar * R for R in reuse_formula_gradients(model, x)]

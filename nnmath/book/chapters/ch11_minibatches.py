@@ -7,7 +7,7 @@ keeps the ``N`` outer products apart, which is the slow route the chapter
 compares against. :func:`append_ones_column` and :func:`fold_bias` turn
 ``X W + b`` into a single product, and :func:`least_squares_hessian` with
 :func:`condition_number` measure how standardising the features reshapes the
-loss surface. The registry entries are in :mod:`nnmath.identities.batching`.
+loss surface. The registry entries are in :mod:`nnmath.book.identities.ch11_minibatches`.
 
 All functions accept NumPy object arrays of SymPy symbols where the algebra
 allows it, so the registry's SymPy proofs can run them.

@@ -1,6 +1,6 @@
 """Chapter 14 (the engine): counting the arithmetic of a forward and a backward pass."""
 
-from ...autodiff.tensor import topological_order
+from ...autodiff import topological_order
 
 
 def operation_counts(root):
@@ -26,8 +26,9 @@ def operation_counts(root):
 
     Notes
     -----
-    With matrix products dominating, backward costs about twice the forward
-    pass, whatever the graph (chapter 14).
+    A matrix product's backward costs at most twice its forward, an
+    elementwise operation's at most once per operand; so when matrix products
+    dominate, the backward pass costs about twice the forward pass (chapter 14).
     """
     counts = {}
     for node in topological_order(root, include_constants=True):

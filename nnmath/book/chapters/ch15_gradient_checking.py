@@ -6,7 +6,7 @@ measure the truncation and round-off errors that chapter 15 derives.
 
 import numpy as np
 
-from ...gradcheck import SCHEMES
+from ...finite_differences import SCHEMES
 
 
 def difference_quotient(f, x, h, *, scheme="central"):

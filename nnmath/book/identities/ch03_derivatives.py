@@ -3,11 +3,21 @@
 The quadratic form has a scalar output, so its upstream gradient ``δ`` has
 shape ``()`` and the compact formula is ``δ`` times the gradient. Every entry
 also gives its forward with :class:`nnmath.autodiff.Tensor` operations, so the
-reverse-mode engine checks it as a third route.
+reverse-mode engine checks it as a third route; the products there are written
+as broadcast multiplies and sums (:mod:`.tensor_routes`), not with ``@``.
+
+The chapter writes vectors as columns (``y = W x``): these entries use the
+column convention.
 """
 
 from ..chapters import ch03_derivatives as calc
+from . import tensor_routes as tr
 from .core import IdentityEntry, register
+
+
+def _tensor_quadratic(A, x):
+    """``xᵀ A x = Σ_ij x_i A_ij x_j`` with broadcast multiplies and one sum."""
+    return (x.reshape(-1, 1) * A * x.reshape(1, -1)).sum()
 
 DERIVATIVES = "derivations/03_derivatives"
 
@@ -31,7 +41,8 @@ register(IdentityEntry(
     compact=lambda delta, out, W, x: calc.linear_map_grad_x(W, delta),
     sample=_sample_linear_map,
     symbolic_sizes=({"W": (2, 3), "x": (3,)}, {"W": (3, 2), "x": (2,)}),
-    tensor_forward=lambda W, x: W @ x,
+    tensor_forward=lambda W, x: tr.matmul(W, x),
+    convention="column",
 ))
 
 register(IdentityEntry(
@@ -45,7 +56,8 @@ register(IdentityEntry(
     compact=lambda delta, out, A, x: delta * calc.quadratic_form_grad(A, x),
     sample=_sample_quadratic,
     symbolic_sizes=({"A": (2, 2), "x": (2,)}, {"A": (3, 3), "x": (3,)}),
-    tensor_forward=lambda A, x: x @ A @ x,
+    tensor_forward=_tensor_quadratic,
+    convention="column",
 ))
 
 register(IdentityEntry(
@@ -59,5 +71,6 @@ register(IdentityEntry(
     compact=lambda delta, out, A, x: delta * calc.quadratic_form_grad_A(A, x),
     sample=_sample_quadratic,
     symbolic_sizes=({"A": (2, 2), "x": (2,)}, {"A": (3, 3), "x": (3,)}),
-    tensor_forward=lambda A, x: x @ A @ x,
+    tensor_forward=_tensor_quadratic,
+    convention="column",
 ))

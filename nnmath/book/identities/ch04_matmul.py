@@ -1,6 +1,12 @@
-"""Registry entries for products with a matrix (chapters 4 and 5)."""
+"""Registry entries for products with a matrix (chapters 4 and 5).
+
+The autodiff route writes every product as a broadcast multiply and a sum
+(:func:`.tensor_routes.matmul`), so it never uses the engine's ``@`` rule, which
+is the identity these entries state.
+"""
 
 from ... import matmul as mm
+from . import tensor_routes as tr
 from ..chapters import ch04_vector_by_matrix as ch04
 from ..symbolic import prove_matmul_collapse_all_sizes
 from .core import IdentityEntry, register
@@ -30,7 +36,7 @@ register(IdentityEntry(
     forward=lambda x, W: x @ W,
     wrt="W",
     compact=lambda delta, out, x, W: ch04.vector_matmul_grad_W(x, delta),
-    tensor_forward=lambda x, W: x @ W,
+    tensor_forward=lambda x, W: tr.matmul(x, W),
     sample=_sample_row_vector,
     symbolic_sizes=({"x": (2,), "W": (2, 3)}, {"x": (3,), "W": (3, 2)}),
 ))
@@ -44,14 +50,22 @@ register(IdentityEntry(
     forward=lambda W, x: W @ x,
     wrt="W",
     compact=lambda delta, out, W, x: ch04.column_matvec_grad_W(delta, x),
-    tensor_forward=lambda W, x: W @ x,
+    tensor_forward=lambda W, x: tr.matmul(W, x),
     sample=_sample_column_vector,
     symbolic_sizes=({"W": (3, 2), "x": (2,)}, {"W": (2, 3), "x": (3,)}),
+    convention="column",
 ))
 
 
 def _all_sizes(key):
-    return lambda: prove_matmul_collapse_all_sizes()[key]
+    """The proof for symbolic N, D, C of the entry's compact formula (or of a given one)."""
+    def proof(compact):
+        if key == "W":
+            return prove_matmul_collapse_all_sizes(
+                grad_W=lambda X, delta: compact(delta, None, X, None))["W"]
+        return prove_matmul_collapse_all_sizes(
+            grad_X=lambda delta, W: compact(delta, None, None, W))["X"]
+    return proof
 
 
 register(IdentityEntry(
@@ -66,7 +80,7 @@ register(IdentityEntry(
     sample=_sample_batch,
     symbolic_sizes=({"X": (1, 2), "W": (2, 2)}, {"X": (2, 3), "W": (3, 2)},
                     {"X": (3, 2), "W": (2, 4)}),
-    tensor_forward=lambda X, W: X @ W,
+    tensor_forward=lambda X, W: tr.matmul(X, W),
     extra={"all_sizes_proof": _all_sizes("W")},
 ))
 
@@ -82,6 +96,6 @@ register(IdentityEntry(
     sample=_sample_batch,
     symbolic_sizes=({"X": (1, 2), "W": (2, 2)}, {"X": (2, 3), "W": (3, 2)},
                     {"X": (3, 2), "W": (2, 4)}),
-    tensor_forward=lambda X, W: X @ W,
+    tensor_forward=lambda X, W: tr.matmul(X, W),
     extra={"all_sizes_proof": _all_sizes("X")},
 ))

@@ -5,8 +5,11 @@ The compact formulas are the ``*_backward`` functions of
 :class:`~nnmath.ReLU` and :class:`~nnmath.LeakyReLU` call. NumPy's ``exp`` and
 ``tanh`` cannot act on SymPy symbols, so each entry has a ``symbolic_forward``
 that applies SymPy's function entry by entry. ReLU and leaky ReLU are
-piecewise: their proofs run once for every sign pattern of a 2×2 input, with
-symbols declared positive or negative, so SymPy resolves each piece exactly.
+piecewise: their SymPy checks run once for every sign pattern of a 2×2 input,
+with symbols declared positive or negative, so SymPy resolves each piece
+exactly. The autodiff route never calls the engine's own rule for the
+activation it checks: it builds ``tanh`` and the sigmoid from ``exp``, and the
+ReLUs from ``√(z²) = |z|`` (:mod:`.tensor_routes`).
 """
 
 from itertools import product
@@ -16,6 +19,7 @@ import sympy as sp
 
 from ... import activations as act
 from ..symbolic import prove_vjp
+from . import tensor_routes as tr
 from .core import IdentityEntry, register
 
 ACTIVATIONS = "derivations/06_activations"
@@ -64,7 +68,7 @@ def signed_symbols(name, signs):
 
 
 def prove_piecewise(symbolic_forward, compact, *, shape=(2, 2), extra=None, name=""):
-    """Prove a VJP of a piecewise map for every sign pattern of a small input.
+    """Check a VJP of a piecewise map exactly, for every sign pattern of a small input.
 
     Parameters
     ----------
@@ -107,7 +111,7 @@ register(IdentityEntry(
     sample=_sample_activation,
     symbolic_sizes=({"Z": (2, 2)}, {"Z": (1, 3)}),
     symbolic_forward=lambda Z: sym_sigmoid(Z),
-    tensor_forward=lambda Z: Z.sigmoid(),
+    tensor_forward=tr.sigmoid,
 ))
 
 register(IdentityEntry(
@@ -123,7 +127,7 @@ register(IdentityEntry(
     sample=_sample_activation,
     symbolic_sizes=({"Z": (2, 2)}, {"Z": (1, 3)}),
     symbolic_forward=lambda Z: sym_tanh(Z),
-    tensor_forward=lambda Z: Z.tanh(),
+    tensor_forward=tr.tanh,
 ))
 
 _sym_relu = elementwise(lambda z: sp.Max(z, 0))
@@ -144,9 +148,9 @@ register(IdentityEntry(
     wrt="Z",
     compact=_relu_compact,
     sample=_sample_away_from_kink,
-    proof=lambda: prove_piecewise(lambda Z: _sym_relu(Z), _relu_compact,
-                                  name="ReLU backward"),
-    tensor_forward=lambda Z: Z.relu(),
+    proof=lambda compact: prove_piecewise(lambda Z: _sym_relu(Z), compact,
+                                          name="ReLU backward"),
+    tensor_forward=tr.relu,
     notes="At z = 0 the derivative is taken to be 0 (a subgradient).",
 ))
 
@@ -170,11 +174,11 @@ register(IdentityEntry(
     wrt="Z",
     compact=_leaky_compact,
     sample=_sample_leaky,
-    proof=lambda: prove_piecewise(
-        _sym_leaky, _leaky_compact, name="leaky ReLU backward",
+    proof=lambda compact: prove_piecewise(
+        _sym_leaky, compact, name="leaky ReLU backward",
         extra={"slope": sp.Symbol("a", nonnegative=True)}),
-    tensor_forward=lambda Z, slope: Z.leaky_relu(float(slope.data)),
-    notes="The slope a is a symbol in the proof; at z = 0 the derivative is taken to be a.",
+    tensor_forward=tr.leaky_relu,
+    notes="The slope a is a symbol in the SymPy check; at z = 0 the derivative is taken to be a.",
 ))
 
 __all__ = ["elementwise", "sym_sigmoid", "sym_tanh", "sym_exp", "sym_log", "tanh_any",

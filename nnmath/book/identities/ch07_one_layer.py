@@ -13,6 +13,7 @@ import sympy as sp
 from ... import layers as lay
 from ..chapters import ch07_one_layer as ch07
 from ...activations import tanh, tanh_backward
+from . import tensor_routes as tr
 from .ch06_activations import elementwise
 from .core import IdentityEntry, register
 
@@ -66,14 +67,14 @@ register(IdentityEntry(
     name="bias_grad",
     title="Bias broadcast over a batch: gradient with respect to the bias",
     chapter=ONE_LAYER,
-    latex=(r"Y = X + \mathbf{1} \vb{b}^{\top} \;\Rightarrow\; "
-           r"\frac{\partial L}{\partial \vb{b}} = \mathbf{1}^{\top} \delta = \sum_{n} \delta_{n,:}"),
+    latex=(r"Y = X + \mathbf{1}_N \vb{b} \;\Rightarrow\; "
+           r"\frac{\partial L}{\partial \vb{b}} = \mathbf{1}_N^{\top} \delta = \sum_{n} \delta_{n,:}"),
     shapes={"X": "(N, C)", "b": "(C,)", "delta": "(N, C)", "dL/db": "(C,)"},
     forward=lambda X, b: X + b,
     wrt="b",
     compact=lambda delta, out, X, b: lay.bias_grad(delta),
     sample=_sample_bias,
-    tensor_forward=lambda X, b: X + b,
+    tensor_forward=lambda X, b: X + tr.broadcast_rows(b, X.shape[0]),
     symbolic_sizes=({"X": (3, 2), "b": (2,)}, {"X": (1, 3), "b": (3,)},
                     {"X": (2, 2), "b": (2,)}),
 ))
@@ -90,8 +91,11 @@ def _delta(W, x, b, u):
 
 
 def _tensor_score(W, x, b, u):
-    """The same score with :class:`nnmath.autodiff.Tensor` operations (third route)."""
-    return (u * (W @ x + b).tanh()).sum()
+    """The same score with :class:`nnmath.autodiff.Tensor` operations (third route).
+
+    The product and ``tanh`` are built from other operations (:mod:`.tensor_routes`).
+    """
+    return (u * tr.tanh(tr.matmul(W, x) + b)).sum()
 
 
 _SHAPES = {"W": "(C, D)", "x": "(D,)", "b": "(C,)", "u": "(C,)", "delta": "(C,)"}
@@ -109,7 +113,8 @@ register(IdentityEntry(
     wrt="z",
     compact=lambda delta, out, z, u: delta * tanh_backward(u, tanh_any(z)),
     sample=_sample_delta,
-    tensor_forward=lambda z, u: (u * z.tanh()).sum(),
+    tensor_forward=lambda z, u: (u * tr.tanh(z)).sum(),
+    convention="column",
     symbolic_sizes=({"z": (2,), "u": (2,)}, {"z": (3,), "u": (3,)}),
     notes="Checked with f = tanh, whose derivative is 1 - tanh(z)^2.",
 ))
@@ -128,6 +133,7 @@ register(IdentityEntry(
     sample=_sample_column_layer,
     symbolic_sizes=_SIZES,
     tensor_forward=_tensor_score,
+    convention="column",
 ))
 
 register(IdentityEntry(
@@ -144,6 +150,7 @@ register(IdentityEntry(
     sample=_sample_column_layer,
     symbolic_sizes=_SIZES,
     tensor_forward=_tensor_score,
+    convention="column",
 ))
 
 register(IdentityEntry(
@@ -160,4 +167,5 @@ register(IdentityEntry(
     sample=_sample_column_layer,
     symbolic_sizes=_SIZES,
     tensor_forward=_tensor_score,
+    convention="column",
 ))

@@ -114,19 +114,20 @@ def _ce_compact(delta, out, Z, T):
     return delta * los.cross_entropy_grad_from_probs(softmax_any(Z), T)
 
 
-def _prove_cross_entropy(sizes=((1, 3), (2, 2), (2, 3))):
-    """SymPy proof with targets whose rows sum to 1 (the identity needs exactly that).
+def _prove_cross_entropy(compact=None, sizes=((1, 3), (2, 2), (2, 3))):
+    """SymPy check at fixed sizes, with targets whose rows sum to 1 (the identity needs that).
 
     The last column of ``T`` is ``1 − Σ`` of the others, so the proof covers
     every target distribution, one-hot rows included.
     """
+    compact = _ce_compact if compact is None else compact
     results = []
     for N, C in sizes:
         Z = symbol_array("Z", (N, C), real=True)
         T = symbol_array("T", (N, C), real=True)
         T[:, -1] = [1 - sum(row[:-1]) for row in T]
         results.append(prove_vjp(sym_softmax_cross_entropy, {"Z": Z, "T": T}, "Z",
-                                 _ce_compact,
+                                 compact,
                                  statement=f"dL/dZ = (softmax(Z) - T)/N for N={N}, C={C}"))
     return results
 

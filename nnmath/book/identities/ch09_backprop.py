@@ -6,8 +6,11 @@ product, with ``f = tanh`` (its derivative from the output,
 :func:`nnmath.activations.tanh_backward`). The compact formulas are
 :func:`nnmath.model.output_delta`, :func:`nnmath.model.delta_recursion` and
 :func:`nnmath.matmul.matmul_grad_W` / :func:`~nnmath.matmul.matmul_grad_X`
-applied to ``δ ⊙ f'(Z)``. :func:`nnmath.model.prove_backprop` proves the
-composition for a whole network with arbitrary activations.
+applied to ``δ ⊙ f'(Z)``.
+:func:`nnmath.book.chapters.ch09_backprop_layers.prove_backprop` checks the
+composition exactly for a whole network with arbitrary activations, at fixed
+sizes. The autodiff route builds ``tanh`` from ``exp`` and the products from
+broadcast multiplies and sums (:mod:`.tensor_routes`).
 """
 
 import numpy as np
@@ -15,6 +18,7 @@ import numpy as np
 from ... import matmul as mm
 from ..chapters import ch09_backprop_layers as model
 from ...activations import tanh_backward
+from . import tensor_routes as tr
 from .ch06_activations import tanh_any
 from .core import IdentityEntry, register
 
@@ -50,7 +54,7 @@ register(IdentityEntry(
     compact=lambda delta, out, Z, T: delta * model.output_delta(tanh_any(Z), T, _fprime(Z)),
     sample=_sample_output,
     symbolic_sizes=({"Z": (1, 2), "T": (1, 2)}, {"Z": (2, 2), "T": (2, 2)}),
-    tensor_forward=lambda Z, T: 0.5 * ((Z.tanh() - T) ** 2).sum(),
+    tensor_forward=lambda Z, T: 0.5 * ((tr.tanh(Z) - T) ** 2).sum(),
     notes="Checked with f = tanh.",
 ))
 
@@ -67,7 +71,7 @@ register(IdentityEntry(
     compact=lambda delta, out, Z, W: model.delta_recursion(delta, W, _fprime(Z)),
     sample=_sample_recursion,
     symbolic_sizes=({"Z": (1, 2), "W": (2, 2)}, {"Z": (2, 3), "W": (3, 2)}),
-    tensor_forward=lambda Z, W: Z.tanh() @ W,
+    tensor_forward=lambda Z, W: tr.matmul(tr.tanh(Z), W),
     notes="Checked with f = tanh.",
 ))
 
@@ -83,7 +87,7 @@ register(IdentityEntry(
     compact=lambda delta, out, X, W: mm.matmul_grad_W(X, tanh_backward(delta, out)),
     sample=_sample_layer,
     symbolic_sizes=({"X": (1, 2), "W": (2, 2)}, {"X": (2, 3), "W": (3, 2)}),
-    tensor_forward=lambda X, W: (X @ W).tanh(),
+    tensor_forward=lambda X, W: tr.tanh(tr.matmul(X, W)),
     notes="Checked with f = tanh.",
 ))
 
@@ -100,6 +104,6 @@ register(IdentityEntry(
     compact=lambda delta, out, X, W: mm.matmul_grad_X(tanh_backward(delta, out), W),
     sample=_sample_layer,
     symbolic_sizes=({"X": (1, 2), "W": (2, 2)}, {"X": (2, 3), "W": (3, 2)}),
-    tensor_forward=lambda X, W: (X @ W).tanh(),
+    tensor_forward=lambda X, W: tr.tanh(tr.matmul(X, W)),
     notes="Checked with f = tanh.",
 ))

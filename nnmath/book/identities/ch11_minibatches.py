@@ -1,6 +1,11 @@
-"""Registry entries for mini-batches (chapter 11)."""
+"""Registry entries for mini-batches (chapter 11).
+
+The autodiff route writes the products as broadcast multiplies and sums
+(:mod:`.tensor_routes`), never with the engine's ``@`` rule.
+"""
 
 from ..chapters import ch11_minibatches as bt
+from . import tensor_routes as tr
 from ...layers import bias_grad
 from ...matmul import matmul_forward, matmul_grad_W
 from .core import IdentityEntry, register
@@ -10,9 +15,9 @@ MINIBATCHES = "derivations/11_minibatches"
 
 def _tensor_forward_folded(X, Wb):
     """``[X 1] Wb`` with Tensor operations; the padded input is a constant."""
-    from ...autodiff import Tensor  # late import, as in Identity.check_autodiff
+    from ...autodiff import Tensor  # late import, as in IdentityEntry.check_autodiff
 
-    return Tensor(bt.append_ones_column(X.data), requires_grad=False) @ Wb
+    return tr.matmul(Tensor(bt.append_ones_column(X.data), requires_grad=False), Wb)
 
 
 def _sample_batch(rng, N=5, D=4, C=3):
@@ -36,16 +41,16 @@ register(IdentityEntry(
     sample=_sample_batch,
     symbolic_sizes=({"X": (1, 2), "W": (2, 2)}, {"X": (3, 2), "W": (2, 2)},
                     {"X": (4, 2), "W": (2, 3)}),
-    tensor_forward=lambda X, W: X @ W,
+    tensor_forward=lambda X, W: tr.matmul(X, W),
 ))
 
 register(IdentityEntry(
     name="bias_as_weight_row_grad",
     title="Bias folded into the weights: the gradient of the extra row is the bias gradient",
     chapter=MINIBATCHES,
-    latex=(r"Y = [X \;\; \mathbf{1}] \begin{bmatrix} W \\ \vb{b}^{\top} \end{bmatrix}"
-           r" \;\Rightarrow\; \frac{\partial L}{\partial [W; \vb{b}^{\top}]} = "
-           r"\begin{bmatrix} X^{\top}\delta \\ \mathbf{1}^{\top}\delta \end{bmatrix}"),
+    latex=(r"Y = [X \;\; \mathbf{1}_N] \begin{bmatrix} W \\ \vb{b} \end{bmatrix}"
+           r" \;\Rightarrow\; \frac{\partial L}{\partial [W; \vb{b}]} = "
+           r"\begin{bmatrix} X^{\top}\delta \\ \mathbf{1}_N^{\top}\delta \end{bmatrix}"),
     shapes={"X": "(N, D)", "Wb": "(D + 1, C)", "delta": "(N, C)", "dL/dWb": "(D + 1, C)"},
     forward=lambda X, Wb: matmul_forward(bt.append_ones_column(X), Wb),
     wrt="Wb",

@@ -9,13 +9,22 @@ and a compact formula for ``∂L/∂inputs[wrt]`` given the upstream gradient
 * ``forward`` and ``compact``: the very functions ``nnmath``'s layers run;
 * ``sample``: random inputs for the numeric check;
 * ``symbolic_sizes`` (and, when ``forward`` uses NumPy functions SymPy cannot
-  enter, ``symbolic_forward``) for the SymPy proof, or a custom ``proof``;
+  enter, ``symbolic_forward``) for the SymPy check at those sizes, or a custom
+  ``proof(compact)``;
 * ``tensor_forward`` (optional): the forward written with
-  :class:`nnmath.autodiff.Tensor` operations for the third route.
+  :class:`nnmath.autodiff.Tensor` operations for the third route, built from
+  operations *other* than the rule under test (a matrix product from a
+  broadcast multiply and a sum, ``tanh`` from ``exp``, ...), so that the engine
+  never restates the formula it checks;
+* ``convention``: ``"row"`` (the book's row-major convention) or ``"column"``
+  (vectors as columns, ``y = W x``); the cheat sheet tags the latter.
 
-Three routes check an entry: :meth:`IdentityEntry.prove` (exact, SymPy),
-:meth:`IdentityEntry.check_numeric` (central finite differences) and
-:meth:`IdentityEntry.check_autodiff` (the reverse-mode engine).
+Three routes check an entry: :meth:`IdentityEntry.prove` (exact, SymPy, at the
+sizes listed; ``extra["all_sizes_proof"]`` where a proof for every size
+exists), :meth:`IdentityEntry.check_numeric` (central finite differences) and
+:meth:`IdentityEntry.check_autodiff` (the reverse-mode engine). Each takes an
+optional ``compact`` that replaces the entry's formula, so a test can hand
+every route a wrong formula and watch it fail.
 """
 
 from dataclasses import dataclass, field
@@ -64,29 +73,52 @@ class IdentityEntry:
     sample: Callable[[np.random.Generator], dict]
     symbolic_sizes: tuple = ()
     symbolic_forward: Optional[Callable] = None
-    proof: Optional[Callable[[], ProofResult]] = None
+    proof: Optional[Callable[..., ProofResult]] = None
     tensor_forward: Optional[Callable] = None
     fd_rtol: float = 1e-7
     notes: str = ""
+    convention: str = "row"
     extra: dict = field(default_factory=dict)
 
+    def __post_init__(self):
+        if self.convention not in ("row", "column"):
+            raise ValueError(f"IdentityEntry {self.name!r}: convention must be 'row' or "
+                             f"'column', got {self.convention!r}")
+
     # -- route 1: exact -----------------------------------------------------
-    def prove(self):
-        """Run the SymPy proof(s); return a list of :class:`ProofResult`."""
+    def prove(self, compact=None):
+        """Run the SymPy check at every listed size; return a list of :class:`ProofResult`.
+
+        Parameters
+        ----------
+        compact : callable, optional
+            A formula to check instead of the entry's own (a test hands a wrong
+            one to see the route fail). A custom ``proof`` receives it as its
+            one argument.
+        """
+        compact = self.compact if compact is None else compact
         if self.proof is not None:
-            result = self.proof()
+            result = self.proof(compact)
             return list(result) if isinstance(result, (list, tuple)) else [result]
         forward = self.symbolic_forward or self.forward
         results = []
         for sizes in self.symbolic_sizes:
             inputs = {k: symbol_array(k, shape, real=True) for k, shape in sizes.items()}
-            results.append(prove_vjp(forward, inputs, self.wrt, self.compact,
+            results.append(prove_vjp(forward, inputs, self.wrt, compact,
                                      statement=f"{self.name} at {sizes}"))
         return results
 
+    def prove_all_sizes(self, compact=None):
+        """The proof for every size (``extra["all_sizes_proof"]``), or None if there is none."""
+        proof = self.extra.get("all_sizes_proof")
+        if proof is None:
+            return None
+        return proof(self.compact if compact is None else compact)
+
     # -- route 2: numeric ----------------------------------------------------
-    def check_numeric(self, rng, *, inputs=None):
+    def check_numeric(self, rng, *, inputs=None, compact=None):
         """Compare ``compact`` with central differences of ``<δ, forward(inputs)>``."""
+        compact = self.compact if compact is None else compact
         inputs = dict(self.sample(rng) if inputs is None else inputs)
         out = self.forward(**inputs)
         delta = rng.standard_normal(np.shape(out))
@@ -95,12 +127,12 @@ class IdentityEntry:
             return float(np.sum(delta * self.forward(**{**inputs, self.wrt: v})))
 
         expected = numeric_gradient(scalar, inputs[self.wrt])
-        actual = self.compact(delta, out, **inputs)
+        actual = compact(delta, out, **inputs)
         return NumericCheck(self.name, "finite differences",
                             norm_relative_error(actual, expected), self.fd_rtol)
 
     # -- route 3: reverse-mode engine ----------------------------------------
-    def check_autodiff(self, rng, *, rtol=1e-10):
+    def check_autodiff(self, rng, *, rtol=1e-10, compact=None):
         """Compare ``compact`` with the autodiff engine's gradient of ``<δ, forward>``.
 
         Returns None when the entry has no ``tensor_forward`` yet.
@@ -109,12 +141,13 @@ class IdentityEntry:
             return None
         from ...autodiff import Tensor  # late import: the engine is optional here
 
+        compact = self.compact if compact is None else compact
         inputs = dict(self.sample(rng))
         out = self.forward(**inputs)
         delta = rng.standard_normal(np.shape(out))
         tensors = {k: Tensor(v) for k, v in inputs.items()}
         (self.tensor_forward(**tensors) * delta).sum().backward()
-        actual = self.compact(delta, out, **inputs)
+        actual = compact(delta, out, **inputs)
         return NumericCheck(self.name, "autodiff",
                             norm_relative_error(actual, tensors[self.wrt].grad), rtol)
 

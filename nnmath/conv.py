@@ -1,0 +1,386 @@
+r"""Convolution, max pooling and flattening: the layers of a network that sees.
+
+:class:`Conv2d` computes a 2-D cross-correlation (what deep-learning libraries
+call convolution) as one matrix product of the unfolded input with the
+flattened kernel, so its gradients are chapter 5's ``Xᵀδ`` and ``δWᵀ``
+followed by folding back (:func:`nnmath.im2col.col2im`); chapter 24 derives
+them. :class:`MaxPool2d` routes each upstream entry to the maximum of its
+window; :class:`Flatten` reshapes. The module-level functions are the compact
+formulas the layers run and the identity registry checks.
+"""
+
+import numbers
+
+import numpy as np
+
+from .im2col import as_pair, check_conv_input, col2im, im2col
+from .matmul import matmul_grad_W, matmul_grad_X
+from .module import Module, as_float_array, check_forward_called, check_shape
+
+__all__ = ["conv2d_forward", "conv2d_grad_W", "conv2d_grad_X", "conv2d_grad_b",
+           "maxpool2d_forward", "maxpool2d_backward", "Conv2d", "MaxPool2d", "Flatten"]
+
+
+def _kernel_matrix(K):
+    """``K (C_out, C, kh, kw)`` as the ``(C·kh·kw, C_out)`` weight matrix of ``cols @ W``."""
+    return K.reshape(K.shape[0], -1).T
+
+
+def conv2d_forward(X, K, b=None, stride=(1, 1), padding=(0, 0)):
+    r"""Cross-correlate a batch with a bank of kernels: ``Y = im2col(X) K_matᵀ + b``.
+
+    Parameters
+    ----------
+    X : array, shape (N, C, H, W)
+    K : array, shape (C_out, C, kh, kw)
+    b : array, shape (C_out,), optional
+    stride, padding : pair of int
+
+    Returns
+    -------
+    Y : array, shape (N, C_out, OH, OW)
+
+    Notes
+    -----
+    .. math:: Y_{n,o,i,j} = b_o + \sum_{c,u,v} K_{o,c,u,v}\, X^{\text{pad}}_{n,c,\,s_h i+u,\,s_w j+v}
+
+    Chapter 24 (chapter 23 for one dimension).
+    """
+    cols = im2col(X, K.shape[2:], stride, padding)           # (N·OH·OW, C·kh·kw)
+    return _fold_output(cols @ _kernel_matrix(K), b, X.shape[0], X.shape[2:], K.shape[2:],
+                        stride, padding)
+
+
+def _fold_output(Ym, b, N, size, kernel, stride, padding):
+    """``(N·OH·OW, C_out)`` rows (plus bias) as the ``(N, C_out, OH, OW)`` output."""
+    (H, W), (kh, kw), (sh, sw), (ph, pw) = size, kernel, stride, padding
+    OH, OW = (H + 2 * ph - kh) // sh + 1, (W + 2 * pw - kw) // sw + 1
+    if b is not None:
+        Ym += b  # in place: Ym is the fresh product
+    return Ym.reshape(N, OH, OW, -1).transpose(0, 3, 1, 2)
+
+
+def _delta_rows(dY):
+    """``δ (N, C_out, OH, OW)`` as the ``(N·OH·OW, C_out)`` matrix matching the rows of im2col."""
+    return dY.transpose(0, 2, 3, 1).reshape(-1, dY.shape[1])
+
+
+def conv2d_grad_W(cols, dY, kernel_shape):
+    r"""Weight gradient of a convolution from the unfolded input: ``colsᵀ δ``, reshaped.
+
+    Parameters
+    ----------
+    cols : array, shape (N·OH·OW, C·kh·kw)
+        ``im2col`` of the layer input.
+    dY : array, shape (N, C_out, OH, OW)
+        Upstream gradient ``δ = ∂L/∂Y``.
+    kernel_shape : tuple (C_out, C, kh, kw)
+
+    Returns
+    -------
+    dK : array, shape (C_out, C, kh, kw)
+
+    Notes
+    -----
+    The convolution is ``Y_mat = cols · K_mat``, so chapter 5's ``∂L/∂W = Xᵀδ``
+    applies with ``X = cols``:
+
+    .. math:: \frac{\partial L}{\partial K_{o,c,u,v}} = \sum_{n,i,j} \delta_{n,o,i,j}\, X^{\text{pad}}_{n,c,\,s_h i+u,\,s_w j+v}
+
+    the correlation of the input with ``δ`` (chapters 23 and 24).
+    """
+    return matmul_grad_W(cols, _delta_rows(dY)).T.reshape(kernel_shape)
+
+
+def conv2d_grad_X(dY, K, input_shape, stride=(1, 1), padding=(0, 0)):
+    r"""Input gradient of a convolution: ``col2im(δ K_matᵀ)``.
+
+    Parameters
+    ----------
+    dY : array, shape (N, C_out, OH, OW)
+    K : array, shape (C_out, C, kh, kw)
+    input_shape : tuple (N, C, H, W)
+    stride, padding : pair of int
+
+    Returns
+    -------
+    dX : array, shape (N, C, H, W)
+
+    Notes
+    -----
+    Chapter 5's ``∂L/∂cols = δWᵀ`` gives the gradient of every patch; folding the
+    patches back adds the contributions of overlapping patches:
+
+    .. math:: \frac{\partial L}{\partial X_{n,c,h,w}} = \sum_{o,i,j,u,v} \delta_{n,o,i,j}\, K_{o,c,u,v}\, [s_h i+u-p_h = h]\,[s_w j+v-p_w = w]
+
+    the full convolution of ``δ`` (dilated by the stride) with the kernel, the
+    *transposed convolution* (chapters 23 and 24).
+    """
+    dcols = matmul_grad_X(_delta_rows(dY), _kernel_matrix(K))     # (N·OH·OW, C·kh·kw)
+    return col2im(dcols, input_shape, K.shape[2:], stride, padding)
+
+
+def conv2d_grad_b(dY):
+    r"""Bias gradient of a convolution: ``δ`` summed over the batch and every position.
+
+    ``∂L/∂b_o = Σ_{n,i,j} δ_{n,o,i,j}``: the bias is copied to every output
+    position of its channel (chapter 24; the same argument as chapter 7's ``1ᵀδ``).
+    """
+    return dY.sum(axis=(0, 2, 3))
+
+
+def _window_offsets(X, kernel, stride):
+    """The ``kh·kw`` strided views ``X[:, :, s_h i + u, s_w j + v]`` over ``(i, j)``, row-major in ``(u, v)``."""
+    (kh, kw), (sh, sw), (H, W) = kernel, stride, X.shape[2:]
+    OH, OW = (H - kh) // sh + 1, (W - kw) // sw + 1
+    return [X[:, :, u:u + sh * (OH - 1) + 1:sh, v:v + sw * (OW - 1) + 1:sw]
+            for u in range(kh) for v in range(kw)]
+
+
+def maxpool2d_forward(X, kernel=(2, 2), stride=None):
+    r"""Maximum of every window, and where it sits.
+
+    Parameters
+    ----------
+    X : array, shape (N, C, H, W)
+    kernel : pair of int
+    stride : pair of int, optional
+        Defaults to ``kernel`` (non-overlapping windows).
+
+    Returns
+    -------
+    Y : array, shape (N, C, OH, OW)
+    argmax : int array, shape (N, C, OH, OW)
+        Row-major position ``u·kw + v`` of the first maximum inside each window.
+
+    Notes
+    -----
+    One strided view per offset ``(u, v)`` of the window, so no window is
+    copied: the maximum is taken offset by offset, and the argmax is the first
+    offset that attains it (a loop over the ``kh·kw`` offsets, not over positions).
+    """
+    stride = kernel if stride is None else stride
+    views = _window_offsets(X, kernel, stride)
+    Y = views[0].copy() if len(views) == 1 else views[0]   # a 1×1 window: no alias of X
+    for view in views[1:]:
+        Y = np.maximum(Y, view)
+    argmax = np.full(Y.shape, len(views) - 1, dtype=np.intp)
+    for offset in range(len(views) - 2, -1, -1):   # last to first, so the first maximum wins
+        argmax = np.where(views[offset] == Y, offset, argmax)
+    return Y, argmax
+
+
+def maxpool2d_backward(dY, argmax, input_shape, kernel=(2, 2), stride=None):
+    r"""Route every upstream entry to the maximum of its window.
+
+    Parameters
+    ----------
+    dY : array, shape (N, C, OH, OW)
+    argmax : int array, shape (N, C, OH, OW)
+        From :func:`maxpool2d_forward`.
+    input_shape : tuple (N, C, H, W)
+    kernel, stride : pair of int
+
+    Returns
+    -------
+    dX : array, shape (N, C, H, W)
+
+    Notes
+    -----
+    The Jacobian of a window's maximum is a row with a single 1, at the
+    maximum, so contracting with ``δ`` is a selection (chapter 24):
+
+    .. math:: \frac{\partial L}{\partial X_{n,c,h,w}} = \sum_{i,j} \delta_{n,c,i,j}\, [\text{(h, w) is the argmax of window } (i, j)]
+
+    Overlapping windows (stride < kernel) add up. The loop runs over the
+    ``kh·kw`` offsets inside a window, each one strided slice for the batch.
+    """
+    stride = kernel if stride is None else stride
+    (kh, kw), (sh, sw) = kernel, stride
+    OH, OW = dY.shape[2:]
+    N, C, H, W = input_shape
+    # channels-last memory, like the output of Conv2d, so the backward of the layer below
+    # (an activation, a convolution) reads it in order
+    dX = np.zeros((N, H, W, C), dtype=dY.dtype).transpose(0, 3, 1, 2)
+    overlap = sh < kh or sw < kw
+    for u in range(kh):
+        for v in range(kw):
+            routed = np.where(argmax == u * kw + v, dY, 0)
+            view = dX[:, :, u:u + sh * OH:sh, v:v + sw * OW:sw]
+            if overlap:  # an entry in several windows collects from each
+                view += routed
+            else:
+                view[...] = routed
+    return dX
+
+
+def _check_channels(owner, name, value):
+    if isinstance(value, (bool, np.bool_)) or not isinstance(value, numbers.Integral):
+        raise TypeError(f"{owner}: {name} must be an integer, got {value!r}")
+    if value < 1:
+        raise ValueError(f"{owner}: {name} must be positive, got {value}")
+    return int(value)
+
+
+def _check_dtype(owner, dtype):
+    try:
+        dtype = np.dtype(dtype)
+    except TypeError:
+        raise TypeError(f"{owner}: dtype must be a floating dtype, got {dtype!r}") from None
+    if dtype.kind != "f":
+        raise TypeError(f"{owner}: dtype must be a floating dtype, got {dtype}")
+    return dtype
+
+
+class Conv2d(Module):
+    r"""2-D convolution (cross-correlation, as in PyTorch) over a batch of images.
+
+    Parameters
+    ----------
+    in_channels, out_channels : int
+    kernel_size : int or pair of int
+    stride : int or pair of int, optional
+        Step between output positions (default 1).
+    padding : int or pair of int, optional
+        Zeros added on each side of the height and width (default 0).
+    rng : numpy.random.Generator, optional
+    dtype : floating dtype, optional (default float64; float32 stays float32)
+
+    Attributes
+    ----------
+    W : ndarray, shape (C_out, C_in, kh, kw)
+        Initialised as ``N(0, 1 / (C_in·kh·kw))``, the scaling of
+        :class:`~nnmath.Linear` with fan-in ``C_in·kh·kw``.
+    b : ndarray, shape (C_out,)
+        Zeros.
+    dW, db : ndarray or None
+        Gradients from the last :meth:`backward`.
+
+    Notes
+    -----
+    ``forward`` unfolds the input (:func:`~nnmath.im2col.im2col`) and multiplies;
+    ``backward`` applies :func:`conv2d_grad_W` (``colsᵀδ``), :func:`conv2d_grad_b`
+    and :func:`conv2d_grad_X` (``col2im(δWᵀ)``). Chapter 24.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> conv = Conv2d(1, 4, 3, padding=1, rng=np.random.default_rng(0))
+    >>> conv.forward(np.ones((2, 1, 8, 8))).shape
+    (2, 4, 8, 8)
+    """
+
+    def __init__(self, in_channels, out_channels, kernel_size, *, stride=1, padding=0,
+                 rng=None, dtype=np.float64):
+        self.in_channels = _check_channels("Conv2d", "in_channels", in_channels)
+        self.out_channels = _check_channels("Conv2d", "out_channels", out_channels)
+        self.kernel_size = as_pair("Conv2d", "kernel_size", kernel_size, minimum=1)
+        self.stride = as_pair("Conv2d", "stride", stride, minimum=1)
+        self.padding = as_pair("Conv2d", "padding", padding, minimum=0)
+        dtype = _check_dtype("Conv2d", dtype)
+        if rng is None:
+            rng = np.random.default_rng()
+        elif not isinstance(rng, np.random.Generator):
+            raise TypeError(f"Conv2d: rng must be a numpy.random.Generator or None, "
+                            f"got {type(rng).__name__}")
+        shape = (self.out_channels, self.in_channels) + self.kernel_size
+        fan_in = self.in_channels * self.kernel_size[0] * self.kernel_size[1]
+        self.W = (rng.standard_normal(shape) * np.sqrt(1.0 / fan_in)).astype(dtype)
+        self.b = np.zeros(self.out_channels, dtype=dtype)
+        self.dW = self.db = None
+        self._cols = self._shape = None
+
+    def forward(self, X):
+        """Return the convolution of ``X (N, C_in, H, W)``: shape ``(N, C_out, OH, OW)``."""
+        X = as_float_array("Conv2d.forward", X, "X")
+        check_conv_input("Conv2d.forward", X.shape, self.kernel_size, self.stride, self.padding)
+        if X.shape[1] != self.in_channels:
+            raise ValueError(f"Conv2d.forward: X has shape {X.shape} with {X.shape[1]} "
+                             f"channels, expected {self.in_channels} (N, C, H, W)")
+        self._cols, self._shape = im2col(X, self.kernel_size, self.stride, self.padding), X.shape
+        return _fold_output(self._cols @ _kernel_matrix(self.W), self.b, X.shape[0],
+                            X.shape[2:], self.kernel_size, self.stride, self.padding)
+
+    can_skip_input_grad = True  # Sequential.backward(..., input_grad=False) skips the col2im
+
+    def backward(self, dY, *, input_grad=True):
+        """Store ``dW = colsᵀδ`` and ``db``; return ``dX = col2im(δ W_matᵀ)`` (chapter 24)."""
+        check_forward_called("Conv2d.backward", self._cols)
+        dY = as_float_array("Conv2d.backward", dY, "dY")
+        N, _, H, W = self._shape
+        OH, OW = check_conv_input("Conv2d.backward", self._shape, self.kernel_size,
+                                  self.stride, self.padding)
+        check_shape("Conv2d.backward", "dY", dY, (N, self.out_channels, OH, OW))
+        self.dW = conv2d_grad_W(self._cols, dY, self.W.shape)    # Xᵀδ on the unfolded input
+        self.db = conv2d_grad_b(dY)                               # δ summed over n, i, j
+        if not input_grad:
+            return None
+        return conv2d_grad_X(dY, self.W, self._shape, self.stride, self.padding)  # col2im(δWᵀ)
+
+    def parameters(self):
+        return [("W", self.W, self.dW), ("b", self.b, self.db)]
+
+    def __repr__(self):
+        return (f"Conv2d({self.in_channels}, {self.out_channels}, {self.kernel_size}, "
+                f"stride={self.stride}, padding={self.padding}, dtype={self.W.dtype})")
+
+
+class MaxPool2d(Module):
+    r"""Maximum over windows of ``kernel_size`` moved by ``stride`` (default: the kernel size).
+
+    The gradient goes to the first maximum (row-major) of each window; a
+    border narrower than a window is dropped, as in PyTorch. Chapter 24.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> MaxPool2d(2).forward(np.arange(16.0).reshape(1, 1, 4, 4))[0, 0]
+    array([[ 5.,  7.],
+           [13., 15.]])
+    """
+
+    def __init__(self, kernel_size, stride=None):
+        self.kernel_size = as_pair("MaxPool2d", "kernel_size", kernel_size, minimum=1)
+        self.stride = self.kernel_size if stride is None else \
+            as_pair("MaxPool2d", "stride", stride, minimum=1)
+        self._argmax = self._shape = None
+
+    def forward(self, X):
+        """Return the window maxima of ``X (N, C, H, W)``; cache where they sit."""
+        X = as_float_array("MaxPool2d.forward", X, "X")
+        check_conv_input("MaxPool2d.forward", X.shape, self.kernel_size, self.stride, (0, 0))
+        Y, self._argmax = maxpool2d_forward(X, self.kernel_size, self.stride)
+        self._shape = X.shape
+        return Y
+
+    def backward(self, dY):
+        """Return ``dX``: each ``dY`` entry at the maximum of its window, zeros elsewhere."""
+        check_forward_called("MaxPool2d.backward", self._argmax)
+        dY = as_float_array("MaxPool2d.backward", dY, "dY")
+        check_shape("MaxPool2d.backward", "dY", dY, self._argmax.shape)
+        return maxpool2d_backward(dY, self._argmax, self._shape, self.kernel_size, self.stride)
+
+    def __repr__(self):
+        return f"MaxPool2d({self.kernel_size}, stride={self.stride})"
+
+
+class Flatten(Module):
+    """``(N, d1, d2, …) -> (N, d1·d2·…)``; backward reshapes the gradient back."""
+
+    def __init__(self):
+        self._shape = None
+
+    def forward(self, X):
+        X = as_float_array("Flatten.forward", X, "X")
+        if X.ndim < 2:
+            raise ValueError(f"Flatten.forward: X must have a batch axis and at least one "
+                             f"more, got shape {X.shape}")
+        self._shape = X.shape
+        return X.reshape(X.shape[0], -1)
+
+    def backward(self, dY):
+        check_forward_called("Flatten.backward", self._shape)
+        dY = as_float_array("Flatten.backward", dY, "dY")
+        expected = (self._shape[0], int(np.prod(self._shape[1:])))
+        check_shape("Flatten.backward", "dY", dY, expected)
+        return dY.reshape(self._shape)

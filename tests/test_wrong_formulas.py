@@ -1,0 +1,185 @@
+"""Every check of the book can fail: each route rejects a wrong compact formula.
+
+For every registry entry, each of its three routes (the SymPy check at fixed
+sizes, finite differences, the autodiff engine) is handed a wrong formula and
+must report a failure: first a formula off by a constant factor (the commonest
+slip, a missing ``1/N`` or ``½``), for every entry of the registry; then, for
+the entries of chapters 3 to 11, the mistake a reader would plausibly make
+(σ in place of σ', the input in place of the output, a forgotten factor). The
+proofs for every size (``Y = XW``) and the backpropagation check of chapter 9
+are handed wrong formulas too. The autodiff route must not restate the rule it
+checks: with the engine's own rules for ``@``, ``tanh``, ``sigmoid``, ``relu``
+and ``leaky_relu`` disabled, it still passes.
+"""
+
+import numpy as np
+import pytest
+import sympy as sp
+
+from nnmath import activations as act
+from nnmath import losses as los
+from nnmath import matmul as mm
+from nnmath.autodiff import Tensor
+from nnmath.book import symbolic as sym
+from nnmath.book.chapters import ch09_backprop_layers as ch09
+from nnmath.book.chapters import ch11_minibatches as ch11
+from nnmath.book.identities import REGISTRY
+from nnmath.book.identities.ch06_activations import tanh_any
+from nnmath.book.identities.ch08_losses import softmax_any
+
+NAMES = list(REGISTRY)
+
+
+def _fails(identity, compact):
+    """The three routes' verdicts on ``compact``: True where the route rejects it."""
+    proofs = identity.prove(compact)
+    verdicts = {"sympy": not all(p.holds for p in proofs)}
+    verdicts["finite differences"] = not identity.check_numeric(
+        np.random.default_rng(1), compact=compact).passed
+    auto = identity.check_autodiff(np.random.default_rng(1), compact=compact)
+    if auto is not None:
+        verdicts["autodiff"] = not auto.passed
+    return verdicts
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_every_route_rejects_a_formula_off_by_a_factor(name):
+    identity = REGISTRY[name]
+
+    def off_by_half(delta, out, **inputs):
+        return 1.5 * np.asarray(identity.compact(delta, out, **inputs))
+
+    verdicts = _fails(identity, off_by_half)
+    assert all(verdicts.values()), f"{name}: a route accepted 1.5 x the formula: {verdicts}"
+
+
+def _tanh_prime_from_input(Z):
+    return 1 - np.asarray(Z) ** 2  # the slip: 1 - z^2 instead of 1 - tanh(z)^2
+
+
+def _negative_mask(Z):
+    """[Z < 0] entry by entry, for numbers and for signed SymPy symbols alike."""
+    return np.vectorize(lambda z: 1 if bool(z < 0) else 0, otypes=[object])(Z)
+
+
+# A plausible mistake for each entry of chapters 3 to 11.
+PLAUSIBLE = {
+    "linear_map_grad_x": lambda delta, out, W, x: 2 * (W.T @ delta),
+    "quadratic_form_grad": lambda delta, out, A, x: delta * 2 * (A @ x),   # assumes A symmetric
+    "quadratic_form_grad_A": lambda delta, out, A, x: delta * np.outer(x, A @ x),
+    "vector_matmul_grad_W": lambda delta, out, x, W: np.outer(x, delta) / len(x),
+    "column_matvec_grad_W": lambda delta, out, W, x: np.outer(delta, x) * 0.5,
+    "matmul_grad_W": lambda delta, out, X, W: mm.matmul_grad_W(X, delta) / X.shape[0],
+    "matmul_grad_X": lambda delta, out, X, W: mm.matmul_grad_X(delta, W) / W.shape[1],
+    "sigmoid_backward": lambda delta, out, Z: delta * out,                 # sigma for sigma'
+    "tanh_backward": lambda delta, out, Z: delta * (1 - Z * Z),            # input for output
+    "relu_backward": lambda delta, out, Z: delta * _negative_mask(Z),      # mask reversed
+    "leaky_relu_backward": lambda delta, out, Z, slope: act.relu_backward(delta, Z),  # slope lost
+    "bias_grad": lambda delta, out, X, b: np.asarray(delta).sum(axis=0) / X.shape[0],  # mean
+    "one_layer_delta": lambda delta, out, z, u: delta * u * _tanh_prime_from_input(z),
+    "one_layer_grad_W": lambda delta, out, W, x, b, u: delta * np.outer(
+        u * _tanh_prime_from_input(W @ x + b), x),
+    "one_layer_grad_b": lambda delta, out, W, x, b, u: delta * u,          # f' forgotten
+    "one_layer_grad_x": lambda delta, out, W, x, b, u: delta * (W.T @ u),  # f' forgotten
+    "mse_grad": lambda delta, out, Y, T: delta * (Y - T),                  # 1/N forgotten
+    "softmax_jacobian": lambda delta, out, z: delta * out * (1 - out),     # diagonal only
+    "softmax_backward": lambda delta, out, Z: delta * out * (1 - out),     # diagonal only
+    "softmax_cross_entropy_grad": lambda delta, out, Z, T: delta * (softmax_any(Z) - T),
+    "backprop_output_delta": lambda delta, out, Z, T: delta * (tanh_any(Z) - T),  # no f'
+    "backprop_delta_recursion": lambda delta, out, Z, W: mm.matmul_grad_X(delta, W),  # no f'
+    "backprop_layer_grad_W": lambda delta, out, X, W: mm.matmul_grad_W(X, delta),  # no f'
+    "backprop_layer_grad_X": lambda delta, out, X, W: mm.matmul_grad_X(delta, W),  # no f'
+    "minibatch_grad_W_outer_products":
+        lambda delta, out, X, W: ch11.per_sample_weight_gradients(X, delta).mean(axis=0),
+    "bias_as_weight_row_grad": lambda delta, out, X, Wb: ch11.fold_bias(
+        mm.matmul_grad_W(X, delta), np.asarray(delta).mean(axis=0)),
+}
+
+
+def test_every_entry_of_chapters_3_to_11_has_a_plausible_mistake():
+    mine = {n for n, e in REGISTRY.items()
+            if e.chapter.split("/")[-1][:2] in {f"{k:02d}" for k in range(3, 12)}}
+    assert mine <= set(PLAUSIBLE), f"no plausible mistake listed for {mine - set(PLAUSIBLE)}"
+
+
+@pytest.mark.parametrize("name", sorted(PLAUSIBLE))
+def test_every_route_rejects_a_plausible_mistake(name):
+    verdicts = _fails(REGISTRY[name], PLAUSIBLE[name])
+    assert all(verdicts.values()), f"{name}: a route accepted the mistake: {verdicts}"
+
+
+@pytest.mark.parametrize("name", ["matmul_grad_W", "matmul_grad_X"])
+def test_proof_for_all_sizes_rejects_a_wrong_formula(name):
+    identity = REGISTRY[name]
+    assert identity.prove_all_sizes().holds
+    if name == "matmul_grad_W":   # (delta^T X)^T is right; X^T delta twice is not
+        wrong = lambda delta, out, X, W: 2 * (X.T * delta)  # noqa: E731
+    else:
+        wrong = lambda delta, out, X, W: delta * W.T + delta * W.T  # noqa: E731
+    assert not identity.prove_all_sizes(wrong).holds
+
+
+def test_prove_matmul_collapse_at_fixed_sizes_and_prove_vjp_reject_a_transpose_slip():
+    inputs = {"X": sym.symbol_array("X", (2, 2)), "W": sym.symbol_array("W", (2, 2))}
+    right = sym.prove_vjp(mm.matmul_forward, inputs, "W",
+                          lambda delta, out, X, W: mm.matmul_grad_W(X, delta))
+    wrong = sym.prove_vjp(mm.matmul_forward, inputs, "W",
+                          lambda delta, out, X, W: X @ delta)   # forgot the transpose
+    assert right.holds and not wrong.holds
+    shape = sym.prove_vjp(mm.matmul_forward, {"X": sym.symbol_array("X", (1, 2)),
+                                               "W": sym.symbol_array("W", (2, 3))}, "W",
+                          lambda delta, out, X, W: delta)
+    assert not shape.holds and "shape" in shape.details["reason"]
+    assert all(p.holds for p in sym.prove_matmul_collapse(2, 3, 2).values())
+
+
+def test_backprop_check_rejects_a_recursion_without_the_derivative():
+    assert ch09.prove_backprop(widths=(1, 2, 1), N=1).holds
+
+    def forgets_fprime(inputs, weights, fprimes, Y, T):
+        ones = [np.ones_like(f) for f in fprimes]
+        return ch09.backprop_weight_gradients(inputs, weights, ones, Y, T)
+
+    def wrong_order(inputs, weights, fprimes, Y, T):   # uses W_l instead of W_{l+1}
+        grads = ch09.backprop_weight_gradients(inputs, weights, fprimes, Y, T)
+        return grads[::-1] if len({g.shape for g in grads}) == 1 else [2 * g for g in grads]
+
+    assert not ch09.prove_backprop(widths=(1, 2, 1), N=1, gradients=forgets_fprime).holds
+    assert not ch09.prove_backprop(widths=(2, 2, 2), N=1, gradients=wrong_order).holds
+
+
+def test_is_zero_confirms_only_through_simplification():
+    """An expression that vanishes at the random sample point is still not zero."""
+    x = sp.Symbol("x", real=True)
+    point = sym._sample_point({x}, np.random.default_rng(0))[x]  # the point is_zero samples
+    vanishing_there = (x - point) * sp.exp(x)
+    assert vanishing_there.subs(x, point) == 0
+    assert not sym.is_zero([vanishing_there], seed=0)
+    assert sym.is_zero([sp.sinh(x) ** 2 - sp.cosh(x) ** 2 + 1])
+    assert not sym.is_zero([sp.Integer(0), x ** 2 - x * x + 1e-3])
+
+
+_PRIMITIVES = ("__matmul__", "__rmatmul__", "tanh", "sigmoid", "relu", "leaky_relu")
+
+
+@pytest.mark.parametrize("name", [n for n in NAMES if REGISTRY[n].tensor_forward is not None
+                                  and REGISTRY[n].chapter.split("/")[-1][:2]
+                                  in {f"{k:02d}" for k in range(3, 12)}])
+def test_autodiff_route_never_calls_the_rule_it_checks(monkeypatch, name):
+    def disabled(self, *args, **kwargs):
+        raise AssertionError("the autodiff route called a primitive rule it should avoid")
+
+    for primitive in _PRIMITIVES:
+        monkeypatch.setattr(Tensor, primitive, disabled)
+    check = REGISTRY[name].check_autodiff(np.random.default_rng(0))
+    assert check.passed, f"{name}: relative error {check.rel_error:.1e}"
+
+
+def test_custom_proof_must_accept_the_formula_under_test():
+    relu = REGISTRY["relu_backward"]
+    results = relu.prove(lambda delta, out, Z: act.relu_backward(delta, Z))
+    assert len(results) == 16 and all(r.holds for r in results)
+    ce = REGISTRY["softmax_cross_entropy_grad"]
+    assert not all(r.holds for r in ce.prove(
+        lambda delta, out, Z, T: delta * los.cross_entropy_grad_from_probs(softmax_any(Z), T)
+        * 2))
