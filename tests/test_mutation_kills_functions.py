@@ -105,3 +105,27 @@ def test_functions_of_a_constant_are_constants():
     c = Tensor(_rng(5).standard_normal((2, 3)), requires_grad=False)
     for out in (ad.softmax(c), ad.logsumexp(c), ad.log_softmax(c)):
         assert out.requires_grad is False
+
+
+def test_forward_mode_tangent_of_maximum_goes_to_the_winner():
+    # J v of max(a, b) with respect to b: v where b wins, 0 where a wins (ties go to a)
+    a = np.array([1.0, 5.0, 2.0, 3.0])
+    b = np.array([4.0, 0.0, 2.0, -1.0])
+    v = np.array([10.0, 20.0, 30.0, 40.0])
+    _, Jv = ad.jvp(lambda t: ad.maximum(Tensor(a, requires_grad=False), t), b, v)
+    np.testing.assert_array_equal(Jv, [10.0, 0.0, 0.0, 0.0])
+    _, Jv = ad.jvp(lambda t: ad.maximum(t, Tensor(b, requires_grad=False)), a, v)
+    np.testing.assert_array_equal(Jv, [0.0, 20.0, 30.0, 40.0])
+
+
+@pytest.mark.parametrize("axis", [0, 1, (0, 1), None], ids=str)
+def test_forward_mode_tangent_of_max_keeps_the_dimensions_asked_for(axis):
+    x = _rng(6).permutation(12).reshape(3, 4).astype(float)  # no ties
+    v = _rng(7).standard_normal((3, 4))
+    for keepdims in (False, True):
+        y, Jv = ad.jvp(lambda t: t.max(axis=axis, keepdims=keepdims), x, v)
+        h = 1e-6
+        fd = (np.max(x + h * v, axis=axis, keepdims=keepdims)
+              - np.max(x - h * v, axis=axis, keepdims=keepdims)) / (2 * h)
+        assert Jv.shape == fd.shape == y.shape
+        np.testing.assert_allclose(Jv, fd, rtol=1e-8, atol=1e-10)

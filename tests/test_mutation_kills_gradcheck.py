@@ -277,3 +277,59 @@ def test_check_works_in_float64_on_integer_inputs_and_upstream():
             return dY + dY
 
     assert check(Double(), np.array([0.5, 1.5]), upstream=u).passed
+
+
+# -- check() of a loss (forward(Y, T), backward()) ----------------------------------------
+
+def test_check_of_a_loss_compares_the_gradient_in_the_predictions():
+    rng = _rng(3)
+    Y, T = rng.standard_normal((4, 3)), rng.standard_normal((4, 3))
+    report = check(nm.MSE(), (Y, T))
+    assert [c.name for c in report.arrays] == ["input"]
+    np.testing.assert_allclose(report.arrays[0].analytic, (Y - T) / 4, rtol=1e-14)
+    assert report.passed
+    # float32 predictions are checked in float64: the loss sees them (exactly) as float64
+    Y32 = Y.astype(np.float32)
+    np.testing.assert_allclose(check(nm.MSE(), (Y32, T)).arrays[0].analytic,
+                               (Y32.astype(np.float64) - T) / 4, rtol=1e-14)
+
+
+def test_check_of_a_loss_uses_the_given_step():
+    rng = _rng(4)
+    Z, labels, h = rng.standard_normal((2, 3)), np.array([2, 0]), 0.3
+    report = check(nm.SoftmaxCrossEntropy(), (Z, labels), h=h)
+
+    def loss(V):
+        return nm.SoftmaxCrossEntropy().forward(V, labels)
+
+    fd = np.zeros_like(Z)
+    for idx in np.ndindex(Z.shape):
+        e = np.zeros_like(Z)
+        e[idx] = h
+        fd[idx] = (loss(Z + e) - loss(Z - e)) / (2 * h)
+    np.testing.assert_allclose(report.arrays[0].numeric, fd, rtol=1e-10)
+
+
+def test_check_of_a_loss_needs_a_pair_of_inputs():
+    Y = np.ones((2, 2))
+    for inputs in ((Y, Y, Y), [Y]):
+        with pytest.raises(TypeError, match=r"^check: MSE is a loss; give inputs as a pair "
+                                            r"\(Y, T\) of predictions and targets$"):
+            check(nm.MSE(), inputs)
+
+
+def test_a_module_whose_backward_has_no_signature_is_not_a_loss():
+    class Doubling:  # a callable inspect cannot read (as some C functions)
+        __signature__ = "unreadable"
+
+        def __call__(self, dY):
+            return 2 * dY
+
+    class Double:
+        backward = Doubling()
+
+        def forward(self, X):
+            return 2 * X
+
+    report = check(Double(), np.array([1.0, -2.0]))
+    assert report.passed and [c.name for c in report.arrays] == ["input"]

@@ -103,3 +103,16 @@ def test_linear_backward_type_error_names_dY():
     with pytest.raises(TypeError, match=r"^Linear\.backward: dY must be a real numeric array, "
                                         r"got dtype <U1 \(of type ndarray\)$"):
         layer.backward(np.array([["a", "b"]]))
+
+
+def test_linear_hands_its_rng_to_a_callable_init():
+    seen = []
+
+    def init(D, C, rng):
+        seen.append(rng)
+        return rng.standard_normal((D, C))
+
+    rng = np.random.default_rng(3)
+    layer = nm.Linear(2, 3, rng=rng, init=init)
+    assert seen == [rng]
+    np.testing.assert_array_equal(layer.W, np.random.default_rng(3).standard_normal((2, 3)))
