@@ -14,7 +14,8 @@ skips the input gradient of the first layer (``X`` is a constant), which
 Sequential computes. Target: Tensor / Sequential ≤ 1.5. Run: ``make bench``.
 """
 
-import time
+import os
+import sys
 
 import numpy as np
 
@@ -22,6 +23,9 @@ import nnmath as nm
 from nnmath import autodiff as ad
 from nnmath.model import Sequential
 from nnmath.optim import SGD
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from _timing import paired_times  # noqa: E402
 
 CONFIGS = [  # (name, layer widths, activation, batch)
     ("784-256-256-10 tanh, N=128", (784, 256, 256, 10), nm.Tanh, 128),
@@ -54,19 +58,6 @@ def tensor_step(forward, params, X, T):
         p.data -= LR * p.grad
 
 
-def median_times(steps, repeats):
-    """Median wall time of each step; the steps alternate, so they share the machine's load."""
-    for step in steps * 3:  # warm-up: caches, allocator
-        step()
-    times = [[] for _ in steps]
-    for _ in range(repeats):
-        for step, record in zip(steps, times):
-            start = time.perf_counter()
-            step()
-            record.append(time.perf_counter() - start)
-    return [float(np.median(t)) for t in times]
-
-
 def main():
     print(f"{'config':<30} {'Sequential':>11} {'Tensor':>11} {'Tensor/Seq':>11}")
     for name, widths, activation, batch in CONFIGS:
@@ -78,8 +69,10 @@ def main():
         params = list(params.values())
         loss, opt = nm.MSE(), SGD(model, LR)
         repeats = 50 if widths[0] > 100 else 1000
-        t_seq, t_ten = median_times([lambda: sequential_step(model, loss, opt, X, T),
-                                     lambda: tensor_step(forward, params, X, T)], repeats)
+        # the steps alternate, so they share the machine's load; the median of each
+        t_seq, t_ten = np.median(paired_times([lambda: sequential_step(model, loss, opt, X, T),
+                                               lambda: tensor_step(forward, params, X, T)],
+                                              repeats), axis=0)
         # same arithmetic: after identical steps the weights still agree
         drift = max(float(np.max(np.abs(p.data - q))) for p, (_, q, _) in
                     zip(params, model.parameters()))

@@ -29,7 +29,7 @@ import os
 for _var in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
     os.environ.setdefault(_var, "1")
 
-import time  # noqa: E402
+import sys  # noqa: E402
 
 import numpy as np  # noqa: E402
 from numpy.lib.stride_tricks import sliding_window_view  # noqa: E402
@@ -37,6 +37,12 @@ from numpy.lib.stride_tricks import sliding_window_view  # noqa: E402
 import nnmath as nm  # noqa: E402
 from nnmath.book.chapters.ch24_conv2d import conv2d_jacobian_X  # noqa: E402
 from nnmath.book.jacobians import contract_with_upstream  # noqa: E402
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from _timing import median_ratio, median_time, paired_times  # noqa: E402
+from _torch import load_torch, sgd_step  # noqa: E402
+
+WARMUP = 5  # untimed runs (rounds, for paired_times) before the timed ones
 
 LR = 0.1
 BATCH = 64
@@ -119,52 +125,14 @@ def numpy_step(params, X, labels):
 
 
 def torch_step_factory(model, X, labels):
-    try:
-        import torch
-    except ImportError:
+    torch = load_torch(threads=1)
+    if torch is None:
         return None
-    torch.set_num_threads(1)
     net = torch.nn.Sequential(torch.nn.Conv2d(1, 8, 3, padding=1), torch.nn.ReLU(),
                               torch.nn.MaxPool2d(2), torch.nn.Conv2d(8, 16, 3, padding=1),
                               torch.nn.ReLU(), torch.nn.MaxPool2d(2), torch.nn.Flatten(),
                               torch.nn.Linear(64, 10)).double()
-    opt = torch.optim.SGD(net.parameters(), lr=LR)
-    Xt, yt = torch.from_numpy(X), torch.from_numpy(labels)
-
-    def step():
-        opt.zero_grad()
-        torch.nn.functional.cross_entropy(net(Xt), yt).backward()
-        opt.step()
-    return step
-
-
-def median_time(step, repeats):
-    for _ in range(5):
-        step()
-    times = []
-    for _ in range(repeats):
-        start = time.perf_counter()
-        step()
-        times.append(time.perf_counter() - start)
-    return float(np.median(times))
-
-
-def paired_times(steps, repeats):
-    """Run the steps in turn, ``repeats`` rounds; return each one's times (seconds).
-
-    Interleaving means a busy spell of a shared machine slows every step alike,
-    so the median of the per-round ratios stays meaningful when the times do not.
-    """
-    for step in steps:
-        for _ in range(5):
-            step()
-    times = np.zeros((repeats, len(steps)))
-    for r in range(repeats):
-        for s, step in enumerate(steps):
-            start = time.perf_counter()
-            step()
-            times[r, s] = time.perf_counter() - start
-    return times
+    return sgd_step(torch, net, X, labels, LR)
 
 
 def check_same_step(rng):
@@ -190,13 +158,14 @@ def training_step_table():
     loss, opt = nm.SoftmaxCrossEntropy(), nm.SGD(model, LR)
     torch_step = torch_step_factory(model, X, y)
     steps = [lambda: nnmath_step(model, loss, opt, X, y), lambda: numpy_step(params, X, y)]
-    times = paired_times(steps + ([torch_step] if torch_step else []), 400)
+    # interleaved: a busy spell of the shared machine slows every step alike
+    times = paired_times(steps + ([torch_step] if torch_step else []), 400, warmup=WARMUP)
     t_nm, t_np = np.median(times[:, 0]), np.median(times[:, 1])
-    ratio = float(np.median(times[:, 0] / times[:, 1]))
+    ratio = median_ratio(times, 0, 1)
     if torch_step:
         t_torch = np.median(times[:, 2])
         torch_col = f"{t_torch * 1e3:12.3f}ms"
-        ratio_torch = f"{float(np.median(times[:, 0] / times[:, 2])):>13.2f}"
+        ratio_torch = f"{median_ratio(times, 0, 2):>13.2f}"
     else:
         torch_col, ratio_torch = f"{'not installed':>14}", f"{'n/a':>13}"
     print(f"{'float64 (medians)':<22} {t_nm * 1e3:>8.3f}ms {t_np * 1e3:>8.3f}ms {torch_col} "
@@ -225,7 +194,8 @@ def jacobian_table():
             return nm.conv.conv2d_grad_X(delta, K, X.shape, (1, 1), (1, 1))
         assert np.allclose(full(), compact())
         repeats = 5 if side <= 12 else 2
-        t_full, t_compact = median_time(full, repeats), median_time(compact, 20)
+        t_full = median_time(full, repeats, warmup=WARMUP)
+        t_compact = median_time(compact, 20, warmup=WARMUP)
         j_bytes = delta.size * X.size * 8
         print(f"{side:>5} {j_bytes:>14,} {X.nbytes:>12,} {t_full:>10.2e} {t_compact:>10.2e} "
               f"{t_full / t_compact:>13.0f}")
@@ -258,7 +228,7 @@ def col2im_table():
             np.add.at(out, index, G * inside)
             return out.reshape(shape)
         assert np.allclose(loop(), add_at())
-        t_loop, t_add = median_time(loop, 20), median_time(add_at, 5)
+        t_loop, t_add = median_time(loop, 20, warmup=WARMUP), median_time(add_at, 5, warmup=WARMUP)
         print(f"{str(shape):<22} {t_loop:>10.2e} {t_add:>10.2e} {t_add / t_loop:>12.1f}")
 
 

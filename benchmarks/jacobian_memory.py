@@ -5,22 +5,16 @@ For ``Y = X W`` with ``N = D = C = n`` the slow route builds the 4-D Jacobian
 product ``Xᵀδ`` (``n³`` multiply-adds, ``n²`` memory). Run: ``make bench``.
 """
 
-import time
+import os
+import sys
 
 import numpy as np
 
 from nnmath.book.jacobians import contract_with_upstream, jacobian_memory, matrix_by_matrix_jacobian_W
 from nnmath.matmul import matmul_grad_W
 
-
-def best_time(fn, repeats=5):
-    """Smallest wall time of ``repeats`` calls (the least disturbed run)."""
-    times = []
-    for _ in range(repeats):
-        start = time.perf_counter()
-        fn()
-        times.append(time.perf_counter() - start)
-    return min(times)
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from _timing import best_time  # noqa: E402
 
 
 def main():
@@ -29,8 +23,8 @@ def main():
     rows = []
     for n in (8, 16, 32, 48, 64):
         X, W, delta = (rng.standard_normal((n, n)) for _ in range(3))
-        slow = best_time(lambda: contract_with_upstream(matrix_by_matrix_jacobian_W(X, W), delta))
-        fast = best_time(lambda: matmul_grad_W(X, delta))
+        slow = best_time(lambda: contract_with_upstream(matrix_by_matrix_jacobian_W(X, W), delta), 5)
+        fast = best_time(lambda: matmul_grad_W(X, delta), 5)
         assert np.allclose(contract_with_upstream(matrix_by_matrix_jacobian_W(X, W), delta),
                            matmul_grad_W(X, delta))
         mem = jacobian_memory(n, n, n)

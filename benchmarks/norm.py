@@ -5,11 +5,15 @@ object and no shared helper: the floor for NumPy code. Target: each layer at
 most 1.5× the reference on (N=128, F=256). Run: ``make bench``.
 """
 
-import time
+import os
+import sys
 
 import numpy as np
 
 import nnmath as nm
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from _timing import paired_times  # noqa: E402
 
 N, F, EPS = 128, 256, 1e-5
 TARGET = 1.5
@@ -42,27 +46,6 @@ def flat_batch_norm(X, gamma, beta, dY, running_mean, running_var, momentum=0.1)
     return Y, dX, (dY * xhat).sum(axis=0), dY.sum(axis=0)
 
 
-def interleaved_times(step_a, step_b, repeats=400):
-    """Best time of each step over ``repeats`` alternating runs.
-
-    Alternating the two steps exposes both to the same load (the machine is
-    shared), and the minimum is the run least disturbed by it. Each step keeps
-    its outputs until its next run, so both see the same allocation pattern.
-    """
-    for _ in range(20):
-        step_a()
-        step_b()
-    best_a = best_b = float("inf")
-    for _ in range(repeats):
-        start = time.perf_counter()
-        step_a()
-        middle = time.perf_counter()
-        step_b()
-        end = time.perf_counter()
-        best_a, best_b = min(best_a, middle - start), min(best_b, end - middle)
-    return best_a, best_b
-
-
 def main():
     rng = np.random.default_rng(0)
     X, dY = rng.standard_normal((N, F)), rng.standard_normal((N, F))
@@ -80,7 +63,7 @@ def main():
         np.testing.assert_allclose(layer.backward(dY), dX, rtol=1e-10, atol=1e-12)
         np.testing.assert_allclose(layer.dgamma, dg, rtol=1e-12, atol=1e-12)
 
-    kept = {}
+    kept = {}  # each step keeps its outputs until its next run: the same allocation pattern
 
     def layer_step(layer):
         kept["layer"] = layer.forward(X), layer.backward(dY)
@@ -93,7 +76,9 @@ def main():
     ok = True
     for name, layer, flat in (("LayerNorm", ln, lambda: flat_layer_norm(X, gamma, beta, dY)),
                               ("BatchNorm", bn, lambda: flat_batch_norm(X, gamma, beta, dY, rm, rv))):
-        t_layer, t_flat = interleaved_times(lambda: layer_step(layer), lambda: flat_step(flat))
+        # alternating exposes both to the same load; the minimum is the least disturbed run
+        times = paired_times([lambda: layer_step(layer), lambda: flat_step(flat)], 400, warmup=20)
+        t_layer, t_flat = times.min(axis=0)
         ratio = t_layer / t_flat
         ok &= ratio <= TARGET
         print(f"{name:<10} {t_layer * 1e6:>8.1f}us {t_flat * 1e6:>9.1f}us {ratio:>7.2f}")

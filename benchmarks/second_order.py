@@ -20,29 +20,24 @@ import os
 for _var in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
     os.environ.setdefault(_var, "1")
 
-import time  # noqa: E402
+import sys  # noqa: E402
 
 import numpy as np  # noqa: E402
 
 from nnmath.autodiff import Tensor, hvp, jvp, softmax_cross_entropy_loss  # noqa: E402
 from nnmath.book.chapters import ch19_forward_second_order as ch  # noqa: E402
 
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from _timing import best_time  # noqa: E402
 
-def best_time(fn, repeats=7):
-    fn()  # warm-up
-    times = []
-    for _ in range(repeats):
-        start = time.perf_counter()
-        fn()
-        times.append(time.perf_counter() - start)
-    return min(times)
+REPEATS = 7  # the best of 7 runs, after one warm-up run
 
 
 def measure(label, f, x, v):
-    t_forward = best_time(lambda: f(Tensor(x)))
-    t_gradient = best_time(lambda: ch.gradient(f, x))
-    t_jvp = best_time(lambda: jvp(f, x, v))
-    t_hvp = best_time(lambda: hvp(f, x, v))
+    t_forward = best_time(lambda: f(Tensor(x)), REPEATS, warmup=1)
+    t_gradient = best_time(lambda: ch.gradient(f, x), REPEATS, warmup=1)
+    t_jvp = best_time(lambda: jvp(f, x, v), REPEATS, warmup=1)
+    t_hvp = best_time(lambda: hvp(f, x, v), REPEATS, warmup=1)
     print(f"{label:<22} forward {1e3 * t_forward:7.2f} ms  gradient {1e3 * t_gradient:7.2f} ms  "
           f"JVP {1e3 * t_jvp:7.2f} ms  HVP {1e3 * t_hvp:7.2f} ms")
     print(f"{'':<22} JVP / forward = {t_jvp / t_forward:.2f}   "

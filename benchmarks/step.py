@@ -8,11 +8,16 @@ Targets: Sequential ≤ 1.10× numpy on the large configurations; faster than
 PyTorch on the small one. Run: ``make bench``.
 """
 
-import time
+import os
+import sys
 
 import numpy as np
 
 import nnmath as nm
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from _timing import median_ratio, median_time, paired_times  # noqa: E402
+from _torch import load_torch, sgd_step  # noqa: E402
 
 CONFIGS = [  # (name, layer widths, activation, batch, dtype)
     ("784-256-256-10 relu f64", (784, 256, 256, 10), "relu", 128, np.float64),
@@ -75,11 +80,9 @@ def numpy_step(params, activation, X, labels):
 
 
 def torch_step_factory(model, activation, X, labels):
-    try:
-        import torch
-    except ImportError:
+    torch = load_torch(threads=2)
+    if torch is None:
         return None
-    torch.set_num_threads(2)
     layers = []
     linears = [layer for layer in model.layers if hasattr(layer, "W")]
     for i, lin in enumerate(linears):
@@ -90,45 +93,7 @@ def torch_step_factory(model, activation, X, labels):
         layers.append(t)
         if i < len(linears) - 1:
             layers.append(torch.nn.ReLU() if activation == "relu" else torch.nn.Tanh())
-    net = torch.nn.Sequential(*layers)
-    opt = torch.optim.SGD(net.parameters(), lr=LR)
-    Xt, yt = torch.from_numpy(X), torch.from_numpy(labels)
-
-    def step():
-        opt.zero_grad()
-        torch.nn.functional.cross_entropy(net(Xt), yt).backward()
-        opt.step()
-
-    return step
-
-
-def median_time(step, repeats):
-    for _ in range(3):  # warm-up: caches, allocator
-        step()
-    times = []
-    for _ in range(repeats):
-        start = time.perf_counter()
-        step()
-        times.append(time.perf_counter() - start)
-    return float(np.median(times))
-
-
-def paired_times(step_a, step_b, repeats):
-    """Median times of two steps run alternately, and the median of their per-pair ratios.
-
-    Alternating keeps a change in the machine's load from landing on one side only:
-    each ratio compares two runs made a few milliseconds apart.
-    """
-    for _ in range(3):
-        step_a(), step_b()
-    a, b = [], []
-    for _ in range(repeats):
-        for step, times in ((step_a, a), (step_b, b)):
-            start = time.perf_counter()
-            step()
-            times.append(time.perf_counter() - start)
-    a, b = np.array(a), np.array(b)
-    return float(np.median(a)), float(np.median(b)), float(np.median(a / b))
+    return sgd_step(torch, torch.nn.Sequential(*layers), X, labels, LR)
 
 
 def main():
@@ -139,9 +104,11 @@ def main():
         model, loss, opt = build_nnmath(widths, activation, dtype, rng)
         params = numpy_weights(model)
         repeats = 100 if widths[0] > 100 else 2000
-        t_seq, t_np, ratio = paired_times(lambda: nnmath_step(model, loss, opt, X, labels),
-                                          lambda: numpy_step(params, activation, X, labels),
-                                          repeats)
+        # alternating: each ratio compares two runs made a few milliseconds apart
+        times = paired_times([lambda: nnmath_step(model, loss, opt, X, labels),
+                              lambda: numpy_step(params, activation, X, labels)], repeats)
+        t_seq, t_np = np.median(times, axis=0)
+        ratio = median_ratio(times)
         torch_step = torch_step_factory(model, activation, X, labels)
         t_torch = median_time(torch_step, repeats) if torch_step else float("nan")
         ratio_torch = f"{t_seq / t_torch:>10.2f}" if torch_step else f"{'n/a':>10}"

@@ -26,10 +26,14 @@ from .train import fit
 from .clipping import clip_grad_norm
 from . import conv
 from .conv import Conv2d, MaxPool2d, Flatten
+from . import attention, sequence
+from .sequence import Embedding, PositionalEmbedding, RNN
+from .attention import SelfAttention
 
 __all__ = ["activations", "autodiff", "gradcheck", "init", "layers", "losses", "matmul",
            "Module", "Linear", "Sigmoid", "Tanh", "ReLU", "LeakyReLU", "Identity", "Softmax",
            "MSE", "SoftmaxCrossEntropy", "Tensor", "checkpoint", "clipping", "data", "model",
            "optim", "train", "Sequential", "SGD", "fit", "clip_grad_norm",
            "norm", "regularization", "Residual", "LayerNorm", "BatchNorm", "Dropout",
-           "im2col", "conv", "Conv2d", "MaxPool2d", "Flatten"]
+           "im2col", "conv", "Conv2d", "MaxPool2d", "Flatten",
+           "attention", "sequence", "Embedding", "PositionalEmbedding", "RNN", "SelfAttention"]

@@ -11,12 +11,10 @@ call these same functions.
 All functions keep the floating dtype of their input (float32 stays float32).
 """
 
-import numbers
-
 import numpy as np
 
 from .fast import keep_where
-from .module import Module, as_float_array, check_forward_called, check_shape
+from .module import Module, as_float_array, check_forward_called, check_real, check_shape
 
 __all__ = [
     "sigmoid", "sigmoid_backward", "tanh", "tanh_backward", "relu", "relu_backward",
@@ -136,14 +134,6 @@ def relu_backward(dY, Z):
     its subgradients (chapter 6).
     """
     return keep_where(np.asarray(Z) > 0, dY)  # np.where(Z > 0, dY, 0), faster
-
-
-def _check_slope(owner, slope):
-    if isinstance(slope, (bool, np.bool_)) or not isinstance(slope, numbers.Real):
-        raise TypeError(f"{owner}: slope must be a real number, got {slope!r}")
-    if not np.isfinite(slope) or slope < 0:
-        raise ValueError(f"{owner}: slope must be finite and non-negative, got {slope!r}")
-    return float(slope)
 
 
 def leaky_relu(Z, slope):
@@ -343,7 +333,7 @@ class LeakyReLU(_Elementwise):
     """
 
     def __init__(self, slope=0.01):
-        self.slope = _check_slope("LeakyReLU", slope)
+        self.slope = check_real("LeakyReLU", "slope", slope, lambda v: v >= 0, "non-negative")
         self._X = None
 
     def forward(self, X):

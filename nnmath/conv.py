@@ -9,13 +9,12 @@ window; :class:`Flatten` reshapes. The module-level functions are the compact
 formulas the layers run and the identity registry checks.
 """
 
-import numbers
-
 import numpy as np
 
 from .im2col import as_pair, check_conv_input, col2im, im2col
 from .matmul import matmul_grad_W, matmul_grad_X
-from .module import Module, as_float_array, check_forward_called, check_shape
+from .module import (Module, as_float_array, check_count, check_float_dtype,
+                     check_forward_called, check_rng, check_shape)
 
 __all__ = ["conv2d_forward", "conv2d_grad_W", "conv2d_grad_X", "conv2d_grad_b",
            "maxpool2d_forward", "maxpool2d_backward", "Conv2d", "MaxPool2d", "Flatten"]
@@ -214,24 +213,6 @@ def maxpool2d_backward(dY, argmax, input_shape, kernel=(2, 2), stride=None):
     return dX
 
 
-def _check_channels(owner, name, value):
-    if isinstance(value, (bool, np.bool_)) or not isinstance(value, numbers.Integral):
-        raise TypeError(f"{owner}: {name} must be an integer, got {value!r}")
-    if value < 1:
-        raise ValueError(f"{owner}: {name} must be positive, got {value}")
-    return int(value)
-
-
-def _check_dtype(owner, dtype):
-    try:
-        dtype = np.dtype(dtype)
-    except TypeError:
-        raise TypeError(f"{owner}: dtype must be a floating dtype, got {dtype!r}") from None
-    if dtype.kind != "f":
-        raise TypeError(f"{owner}: dtype must be a floating dtype, got {dtype}")
-    return dtype
-
-
 class Conv2d(Module):
     r"""2-D convolution (cross-correlation, as in PyTorch) over a batch of images.
 
@@ -272,17 +253,13 @@ class Conv2d(Module):
 
     def __init__(self, in_channels, out_channels, kernel_size, *, stride=1, padding=0,
                  rng=None, dtype=np.float64):
-        self.in_channels = _check_channels("Conv2d", "in_channels", in_channels)
-        self.out_channels = _check_channels("Conv2d", "out_channels", out_channels)
+        self.in_channels = check_count("Conv2d", "in_channels", in_channels)
+        self.out_channels = check_count("Conv2d", "out_channels", out_channels)
         self.kernel_size = as_pair("Conv2d", "kernel_size", kernel_size, minimum=1)
         self.stride = as_pair("Conv2d", "stride", stride, minimum=1)
         self.padding = as_pair("Conv2d", "padding", padding, minimum=0)
-        dtype = _check_dtype("Conv2d", dtype)
-        if rng is None:
-            rng = np.random.default_rng()
-        elif not isinstance(rng, np.random.Generator):
-            raise TypeError(f"Conv2d: rng must be a numpy.random.Generator or None, "
-                            f"got {type(rng).__name__}")
+        dtype = check_float_dtype("Conv2d", dtype)
+        rng = check_rng("Conv2d", rng, optional=True)
         shape = (self.out_channels, self.in_channels) + self.kernel_size
         fan_in = self.in_channels * self.kernel_size[0] * self.kernel_size[1]
         self.W = (rng.standard_normal(shape) * np.sqrt(1.0 / fan_in)).astype(dtype)

@@ -14,6 +14,8 @@ import numbers
 
 import numpy as np
 
+from .module import check_rng
+
 __all__ = ["naive_normal", "lecun_normal", "xavier_normal", "he_normal", "INITIALISERS"]
 
 
@@ -21,9 +23,7 @@ def _check_sizes(owner, in_features, out_features, rng):
     for what, n in (("in_features", in_features), ("out_features", out_features)):
         if isinstance(n, bool) or not isinstance(n, numbers.Integral) or n < 1:
             raise ValueError(f"{owner}: {what} must be a positive integer, got {n!r}")
-    if not isinstance(rng, np.random.Generator):
-        raise TypeError(f"{owner}: rng must be a numpy.random.Generator, got "
-                        f"{type(rng).__name__}")
+    check_rng(owner, rng)
 
 
 def naive_normal(in_features, out_features, rng, std=1.0):

@@ -4,13 +4,12 @@ The weight and input gradients come from :mod:`nnmath.matmul` (chapters 4
 and 5); the bias gradient :func:`bias_grad` is derived in chapter 7.
 """
 
-import numbers
-
 import numpy as np
 
 from .init import INITIALISERS
 from .matmul import matmul_forward, matmul_grad_W, matmul_grad_X
-from .module import Module, as_float_array, check_forward_called
+from .module import (Module, as_float_array, check_count, check_float_dtype,
+                     check_forward_called, check_rng)
 
 __all__ = ["Linear", "bias_grad"]
 
@@ -37,14 +36,6 @@ def bias_grad(dY):
     Derived in chapter 7.
     """
     return np.sum(dY, axis=0)
-
-
-def _check_count(name, value):
-    if isinstance(value, (bool, np.bool_)) or not isinstance(value, numbers.Integral):
-        raise TypeError(f"Linear: {name} must be an integer, got {value!r}")
-    if value < 1:
-        raise ValueError(f"Linear: {name} must be positive, got {value}")
-    return int(value)
 
 
 def _initial_weights(init, D, C, rng):
@@ -108,20 +99,10 @@ class Linear(Module):
 
     def __init__(self, in_features, out_features, *, rng=None, dtype=np.float64,
                  init="lecun"):
-        self.in_features = _check_count("in_features", in_features)
-        self.out_features = _check_count("out_features", out_features)
-        try:
-            dtype = np.dtype(dtype)
-        except TypeError:
-            raise TypeError(f"Linear: dtype must be a floating dtype, got {dtype!r}") from None
-        if dtype.kind != "f":
-            raise TypeError(f"Linear: dtype must be a floating dtype, got {dtype}")
-        if rng is None:
-            rng = np.random.default_rng()
-        elif not isinstance(rng, np.random.Generator):
-            raise TypeError(
-                f"Linear: rng must be a numpy.random.Generator or None, got {type(rng).__name__}"
-            )
+        self.in_features = check_count("Linear", "in_features", in_features)
+        self.out_features = check_count("Linear", "out_features", out_features)
+        dtype = check_float_dtype("Linear", dtype)
+        rng = check_rng("Linear", rng, optional=True)
         D, C = self.in_features, self.out_features
         self.W = _initial_weights(init, D, C, rng).astype(dtype)
         self.b = np.zeros(C, dtype=dtype)
@@ -130,17 +111,23 @@ class Linear(Module):
         self._X = None
 
     def forward(self, X):
-        """Return ``X W + b`` for ``X`` of shape (N, in_features); cache ``X``."""
+        """Return ``X W + b`` for ``X`` of shape (N, in_features) or (..., in_features).
+
+        Leading axes (e.g. ``(N, T, in)`` in sequence models, chapter 26) are
+        flattened into one batch axis and restored on the output.
+        """
         X = as_float_array("Linear.forward", X, "X").astype(self.W.dtype, copy=False)
-        if X.ndim != 2 or X.shape[1] != self.in_features:
+        if X.ndim < 2 or X.shape[-1] != self.in_features:
             raise ValueError(
                 f"Linear.forward: X has shape {X.shape}, expected (N, {self.in_features})"
                 f" for Linear({self.in_features}, {self.out_features})"
+                f" (or (..., {self.in_features}), e.g. (N, T, {self.in_features}))"
             )
         self._X = X
-        Y = matmul_forward(X, self.W)
+        X2 = X if X.ndim == 2 else X.reshape(-1, self.in_features)  # a view, no copy
+        Y = matmul_forward(X2, self.W)
         Y += self.b  # in place: the product is a fresh array, no second (N, C) allocation
-        return Y
+        return Y if X.ndim == 2 else Y.reshape(X.shape[:-1] + (self.out_features,))
 
     # Sequential.backward(..., input_grad=False) may ask this layer to skip dX.
     can_skip_input_grad = True
@@ -154,17 +141,20 @@ class Linear(Module):
         """
         check_forward_called("Linear.backward", self._X)
         dY = as_float_array("Linear.backward", dY, "dY")
-        expected = (self._X.shape[0], self.out_features)
+        expected = self._X.shape[:-1] + (self.out_features,)
         if dY.shape != expected:
             raise ValueError(
                 f"Linear.backward: dY has shape {dY.shape}, expected {expected}"
                 f" (batch of the last forward, out_features)"
             )
-        self.dW = matmul_grad_W(self._X, dY)   # Xᵀδ, chapter 5
+        X, shape = self._X, dY.shape
+        if X.ndim != 2:  # (..., in): every leading position is one more row of the batch
+            X, dY = X.reshape(-1, self.in_features), dY.reshape(-1, self.out_features)
+        self.dW = matmul_grad_W(X, dY)         # Xᵀδ, chapter 5 (sums over all leading axes)
         self.db = bias_grad(dY)                # 1ᵀδ, chapter 7
         if not input_grad:
             return None
-        return matmul_grad_X(dY, self.W)       # δWᵀ, chapter 5
+        return matmul_grad_X(dY, self.W).reshape(shape[:-1] + (self.in_features,))  # δWᵀ
 
     def parameters(self):
         return [("W", self.W, self.dW), ("b", self.b, self.db)]

@@ -291,23 +291,38 @@ class SoftmaxCrossEntropy(Module):
     probabilities summing to 1 are accepted too); it returns the loss as a
     float, computed with log-sum-exp so it stays finite for logits of ±1000.
     It caches ``P = softmax(Z)`` and the targets; ``backward()`` returns
-    ``∂L/∂Z = (P − T)/N``.
+    ``∂L/∂Z = (P − T)/N``. Logits ``(N, T, C)`` with labels ``(N, T)`` (sequence
+    models, chapter 28) count every position as a row: the mean is over ``N·T``.
     """
 
     def __init__(self):
         self._P = None
         self._T = None
+        self._shape = None
 
     def forward(self, Z, labels):
         owner = "SoftmaxCrossEntropy.forward"
         Z = as_float_array(owner, Z, "Z")
+        shape = Z.shape
+        if Z.ndim == 3:  # sequences: logits (N, T, C), labels (N, T); mean over all N·T positions
+            Z, labels = self._flatten_positions(owner, Z, labels)
         if Z.ndim != 2 or Z.shape[1] == 0:
-            raise ValueError(f"{owner}: logits Z must have shape (N, C) with C >= 1, got {Z.shape}")
+            raise ValueError(f"{owner}: logits Z must have shape (N, C) with C >= 1, got {Z.shape}"
+                             f" (or (N, T, C) for sequences)")
         if Z.shape[0] == 0:
             raise ValueError(f"{owner}: empty batch, Z has shape {Z.shape}")
         T = self._targets(owner, labels, Z)
-        self._P, self._T = softmax(Z), T
+        self._P, self._T, self._shape = softmax(Z), T, shape
         return float(softmax_cross_entropy(Z, T))
+
+    @staticmethod
+    def _flatten_positions(owner, Z, labels):
+        """``(N, T, C)`` logits and ``(N, T)`` labels (or ``(N, T, C)`` targets) as N·T rows."""
+        arr = np.asarray(labels)
+        if arr.shape not in (Z.shape[:2], Z.shape):
+            raise ValueError(f"{owner}: labels have shape {arr.shape}, expected {Z.shape[:2]}"
+                             f" (class indices) or {Z.shape} (one-hot) for logits {Z.shape}")
+        return Z.reshape(-1, Z.shape[2]), arr.reshape((-1,) + arr.shape[2:])
 
     @staticmethod
     def _targets(owner, labels, Z):
@@ -339,5 +354,5 @@ class SoftmaxCrossEntropy(Module):
     def backward(self, dL=None):
         """Return ``(softmax(Z) − T)/N``, times ``dL`` if an upstream scalar is given."""
         check_forward_called("SoftmaxCrossEntropy.backward", self._P)
-        grad = cross_entropy_grad_from_probs(self._P, self._T)
+        grad = cross_entropy_grad_from_probs(self._P, self._T).reshape(self._shape)
         return grad if dL is None else grad * dL

@@ -7,9 +7,12 @@ parameters also store the gradients of the parameters and list them in
 :meth:`Module.parameters`; optimisers update the parameter arrays in place.
 """
 
+import numbers
+
 import numpy as np
 
-__all__ = ["Module", "as_float_array", "check_shape", "check_forward_called", "check_module"]
+__all__ = ["Module", "as_float_array", "check_shape", "check_forward_called", "check_module",
+           "check_count", "check_real", "check_float_dtype", "check_rng"]
 
 
 class Module:
@@ -135,3 +138,59 @@ def check_module(owner, value, what="module", *, methods=("forward", "backward")
                         f"{' or '.join(missing)}(); expected a module with "
                         f"{', '.join(methods)}")
     return value
+
+
+# -- argument checks of constructors -------------------------------------------
+# Each takes the name of its caller (``owner``, e.g. ``"Conv2d"``) for its message.
+
+def check_count(owner, name, value):
+    """Return ``value`` as an int ≥ 1 (a size), or raise naming ``owner``.
+
+    Raises ``TypeError`` unless ``value`` is an integer (a bool is not) and
+    ``ValueError`` unless it is positive.
+    """
+    if isinstance(value, (bool, np.bool_)) or not isinstance(value, numbers.Integral):
+        raise TypeError(f"{owner}: {name} must be an integer, got {value!r}")
+    if value < 1:
+        raise ValueError(f"{owner}: {name} must be positive, got {value}")
+    return int(value)
+
+
+def check_real(owner, name, value, valid=None, bound=None):
+    """Return ``value`` as a float, or raise naming ``owner``.
+
+    Raises ``TypeError`` unless ``value`` is a real number (a bool is not). With
+    ``valid`` (a predicate), also ``ValueError`` unless ``value`` is finite and
+    ``valid(value)``; ``bound`` says the range in the message, e.g. ``"> 0"``.
+    """
+    if isinstance(value, (bool, np.bool_)) or not isinstance(value, numbers.Real):
+        raise TypeError(f"{owner}: {name} must be a real number, got {value!r}")
+    if valid is not None and not (np.isfinite(value) and valid(value)):
+        raise ValueError(f"{owner}: {name} must be finite and {bound}, got {value!r}")
+    return float(value)
+
+
+def check_float_dtype(owner, dtype):
+    """Return ``np.dtype(dtype)``, or raise ``TypeError`` naming ``owner`` unless it is floating."""
+    try:
+        dtype = np.dtype(dtype)
+    except TypeError:
+        raise TypeError(f"{owner}: dtype must be a floating dtype, got {dtype!r}") from None
+    if dtype.kind != "f":
+        raise TypeError(f"{owner}: dtype must be a floating dtype, got {dtype}")
+    return dtype
+
+
+def check_rng(owner, rng, *, optional=False):
+    """Return ``rng``, or raise ``TypeError`` naming ``owner`` unless it is a numpy Generator.
+
+    With ``optional=True``, ``None`` is allowed and gives a fresh unseeded
+    generator.
+    """
+    if optional and rng is None:
+        return np.random.default_rng()
+    if not isinstance(rng, np.random.Generator):
+        allowed = " or None" if optional else ""
+        raise TypeError(f"{owner}: rng must be a numpy.random.Generator{allowed}, "
+                        f"got {type(rng).__name__}")
+    return rng

@@ -15,11 +15,10 @@ The backward pass never builds the ``M × M`` Jacobian of a group of size ``M``:
           \qquad g = \gamma \odot \delta, \quad s = \sqrt{\sigma^2 + \varepsilon}.
 """
 
-import numbers
-
 import numpy as np
 
-from .module import Module, as_float_array, check_forward_called
+from .module import (Module, as_float_array, check_count, check_float_dtype,
+                     check_forward_called, check_real)
 
 __all__ = ["standardize", "standardize_backward", "affine_grads", "LayerNorm", "BatchNorm"]
 
@@ -107,39 +106,12 @@ def affine_grads(dY, Xhat, axis):
 
 # -- argument checks -------------------------------------------------------------
 
-def _check_features(owner, features):
-    if isinstance(features, (bool, np.bool_)) or not isinstance(features, numbers.Integral):
-        raise TypeError(f"{owner}: features must be an integer, got {features!r}")
-    if features < 1:
-        raise ValueError(f"{owner}: features must be positive, got {features}")
-    return int(features)
-
-
-def _check_real(owner, name, value, low, high, bound):
-    """Return ``value`` as a float, or raise unless it is a finite real in the range ``bound``."""
-    if isinstance(value, (bool, np.bool_)) or not isinstance(value, numbers.Real):
-        raise TypeError(f"{owner}: {name} must be a real number, got {value!r}")
-    if not (np.isfinite(value) and low(value) and value <= high):
-        raise ValueError(f"{owner}: {name} must be finite and {bound}, got {value!r}")
-    return float(value)
-
-
 def _check_eps(owner, eps):
-    return _check_real(owner, "eps", eps, lambda v: v > 0, np.inf, "> 0")
+    return check_real(owner, "eps", eps, lambda v: v > 0, "> 0")
 
 
 def _check_momentum(owner, momentum):
-    return _check_real(owner, "momentum", momentum, lambda v: v >= 0, 1, "in [0, 1]")
-
-
-def _check_dtype(owner, dtype):
-    try:
-        dtype = np.dtype(dtype)
-    except TypeError:
-        raise TypeError(f"{owner}: dtype must be a floating dtype, got {dtype!r}") from None
-    if dtype.kind != "f":
-        raise TypeError(f"{owner}: dtype must be a floating dtype, got {dtype}")
-    return dtype
+    return check_real(owner, "momentum", momentum, lambda v: 0 <= v <= 1, "in [0, 1]")
 
 
 def _check_upstream(owner, dY, shape):
@@ -191,9 +163,9 @@ class LayerNorm(Module):
     """
 
     def __init__(self, features, *, eps=1e-5, dtype=np.float64):
-        self.features = _check_features("LayerNorm", features)
+        self.features = check_count("LayerNorm", "features", features)
         self.eps = _check_eps("LayerNorm", eps)
-        dtype = _check_dtype("LayerNorm", dtype)
+        dtype = check_float_dtype("LayerNorm", dtype)
         self.gamma = np.ones(self.features, dtype=dtype)
         self.beta = np.zeros(self.features, dtype=dtype)
         self.dgamma = None
@@ -278,10 +250,10 @@ class BatchNorm(Module):
     """
 
     def __init__(self, features, *, eps=1e-5, momentum=0.1, dtype=np.float64):
-        self.features = _check_features("BatchNorm", features)
+        self.features = check_count("BatchNorm", "features", features)
         self.eps = _check_eps("BatchNorm", eps)
         self.momentum = _check_momentum("BatchNorm", momentum)
-        dtype = _check_dtype("BatchNorm", dtype)
+        dtype = check_float_dtype("BatchNorm", dtype)
         self.gamma = np.ones(self.features, dtype=dtype)
         self.beta = np.zeros(self.features, dtype=dtype)
         self.running_mean = np.zeros(self.features, dtype=dtype)

@@ -10,6 +10,8 @@ import numbers
 
 import numpy as np
 
+from .module import check_real
+
 __all__ = ["SGD", "check_learning_rate"]
 
 
@@ -63,11 +65,8 @@ class SGD:
             raise TypeError(f"SGD: model must have a parameters() method, got {type(model).__name__}")
         self.model = model
         self.lr = check_learning_rate("SGD", lr)
-        if isinstance(weight_decay, (bool, np.bool_)) or not isinstance(weight_decay, numbers.Real):
-            raise TypeError(f"SGD: weight_decay must be a real number, got {weight_decay!r}")
-        if not math.isfinite(weight_decay) or weight_decay < 0:
-            raise ValueError(f"SGD: weight_decay must be finite and >= 0, got {weight_decay!r}")
-        self.weight_decay = float(weight_decay)
+        self.weight_decay = check_real("SGD", "weight_decay", weight_decay,
+                                       lambda v: v >= 0, ">= 0")
 
     def step(self):
         """Update every parameter in place: decay ``param *= 1 − lr·λ``, then ``param -= lr * grad``."""

@@ -4,11 +4,9 @@ Weight decay, the other regulariser of chapter :ref:`ch-residual-regularisation`
 lives in the optimiser (:class:`nnmath.SGD` with ``weight_decay``).
 """
 
-import numbers
-
 import numpy as np
 
-from .module import Module, as_float_array, check_forward_called
+from .module import Module, as_float_array, check_forward_called, check_real, check_rng
 
 __all__ = ["Dropout"]
 
@@ -45,16 +43,12 @@ class Dropout(Module):
     """
 
     def __init__(self, p, *, rng):
-        if isinstance(p, (bool, np.bool_)) or not isinstance(p, numbers.Real):
-            raise TypeError(f"Dropout: p must be a real number, got {p!r}")
+        check_real("Dropout", "p", p)
         if not (np.isfinite(p) and 0 <= p < 1):
             raise ValueError(f"Dropout: p must be in [0, 1), got {p!r} "
                              f"(p = 1 would drop everything and divide by 0)")
-        if not isinstance(rng, np.random.Generator):
-            raise TypeError(f"Dropout: rng must be a numpy.random.Generator, "
-                            f"got {type(rng).__name__}")
         self.p = float(p)
-        self.rng = rng
+        self.rng = check_rng("Dropout", rng)
         self._scale = None  # m / (1 − p) of the last training forward; 1.0 after an eval one
         self._shape = None
 

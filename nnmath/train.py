@@ -12,7 +12,7 @@ import numpy as np
 from tqdm import trange
 
 from .losses import SoftmaxCrossEntropy
-from .module import check_module
+from .module import check_module, check_rng
 from .optim import SGD, check_learning_rate
 
 __all__ = ["fit", "accuracy"]
@@ -23,8 +23,8 @@ def accuracy(logits, labels):
 
     Parameters
     ----------
-    logits : array, shape (N, C)
-    labels : array, shape (N,) of int, or one-hot (N, C)
+    logits : array, shape (N, C), or (N, T, C) for sequences
+    labels : array, shape (N,) of int, or one-hot (N, C); (N, T) or (N, T, C) for sequences
 
     Returns
     -------
@@ -32,6 +32,10 @@ def accuracy(logits, labels):
         In ``[0, 1]``.
     """
     logits, labels = np.asarray(logits), np.asarray(labels)
+    if logits.ndim == 3:  # sequences (N, T, C) with labels (N, T): every position counts
+        labels = labels.reshape((-1,) + labels.shape[2:]) if labels.shape[:2] == \
+            logits.shape[:2] else labels
+        logits = logits.reshape(-1, logits.shape[-1])
     if logits.ndim != 2 or logits.shape[0] == 0:
         raise ValueError(f"accuracy: logits must have shape (N, C) with N ≥ 1, got {logits.shape}")
     if labels.ndim == 2:
@@ -150,8 +154,7 @@ def fit(model, loss, X, T, *, epochs, batch_size, lr, rng, progress=True, valida
     epochs = _check_count("epochs", epochs)
     batch_size = _check_count("batch_size", batch_size)
     lr = check_learning_rate("fit", lr)
-    if not isinstance(rng, np.random.Generator):
-        raise TypeError(f"fit: rng must be a numpy.random.Generator, got {type(rng).__name__}")
+    check_rng("fit", rng)
     _check_model_and_loss(model, loss)
     X, T = _check_data(X, T)
     if validation is not None:

@@ -48,6 +48,11 @@ def test_scaffold_writes_the_three_files_and_the_toc_line(copy):
     assert f"derivations/{NAME}" in files
 
 
+def test_the_scaffolded_notebook_has_the_macro_cell(copy):
+    out = _run(copy, ".ci/sync_macros.py", "--check")
+    assert out.returncode == 0, out.stdout + out.stderr
+
+
 def test_scaffold_refuses_to_overwrite_and_bad_names(copy):
     again = _run(copy, "-m", "nnmath", "new-chapter", NAME, "--title", "x", "--root", str(copy))
     assert again.returncode == 2 and "would overwrite" in again.stderr

@@ -15,7 +15,10 @@ The parts, read in this order:
 * :mod:`~nnmath.autodiff.conv`: convolution, max pooling and flattening
   composed from indexing, ``@``, ``reshape`` and ``max`` (chapter 24);
 * :mod:`~nnmath.autodiff.norm`: layer and batch normalisation composed from
-  means, powers and square roots (chapters 20 and 21).
+  means, powers and square roots (chapters 20 and 21);
+* :mod:`~nnmath.autodiff.sequence`: ``batched_matmul``, ``where`` and ``stack``,
+  primitives with their own rules, and embeddings, the RNN and attention built
+  from them (chapters 26 to 28).
 
 Two small helpers serve the core: :mod:`~nnmath.autodiff.order` (the
 topological order of the backward pass) and :mod:`~nnmath.autodiff.shapes`
@@ -43,9 +46,12 @@ from .linalg import inv, logdet, solve
 from .forward import forward_mode_jacobian, hvp, jvp
 from . import conv
 from .conv import conv2d, flatten, max_pool2d, patch_indices
+from . import sequence
+from .sequence import batched_matmul, stack, where
 
 __all__ = ["Tensor", "as_tensor", "topological_order", "unbroadcast", "leaky_relu",
            "log_softmax", "logsumexp", "maximum", "mse_loss", "softmax",
            "softmax_cross_entropy_loss", "from_sequential", "reverse_mode_jacobian",
            "norm", "batch_norm", "layer_norm", "inv", "logdet", "solve", "jvp", "hvp",
-           "forward_mode_jacobian", "conv", "conv2d", "flatten", "max_pool2d", "patch_indices"]
+           "forward_mode_jacobian", "conv", "conv2d", "flatten", "max_pool2d", "patch_indices",
+           "sequence", "batched_matmul", "stack", "where"]

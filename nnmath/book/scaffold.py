@@ -10,11 +10,15 @@ Writes three files and one line, each a starting point to edit:
   element-wise product) to replace with the chapter's own;
 * ``nnmath/book/chapters/chNN_name.py``: the chapter's own code;
 * ``_toc.yml``: the notebook appended to a part (the last numbered part unless
-  ``--part`` names another).
+  ``--part`` names another);
+
+and gives the notebook the macro cell JupyterLab reads (``.ci/sync_macros.py``).
 """
 
 import json
 import re
+import subprocess
+import sys
 from pathlib import Path
 
 __all__ = ["new_chapter"]
@@ -189,4 +193,8 @@ def new_chapter(name, title, *, root=".", part=None):
         f'"""Chapter {int(number)} ({title}): the chapter\'s own demonstrations and studies."""\n',
         encoding="utf-8")
     _add_to_toc(root / "_toc.yml", f"derivations/{name}", part)
+    sync = root / ".ci" / "sync_macros.py"  # the macro cell JupyterLab reads (make macros)
+    if sync.exists():
+        subprocess.run([sys.executable, str(sync), str(paths["notebook"])], check=True,
+                       capture_output=True)
     return paths

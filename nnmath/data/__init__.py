@@ -18,9 +18,12 @@ from importlib import resources
 
 import numpy as np
 
+from ..module import check_rng
 from .digits import load_digits
+from .sequences import reversal_data
 
-__all__ = ["load_digits", "load_iris", "IRIS_FEATURES", "IRIS_CLASSES", "sine_data", "train_test_split",
+__all__ = ["load_digits", "reversal_data", "load_iris", "IRIS_FEATURES", "IRIS_CLASSES", "sine_data",
+           "train_test_split",
            "Standardizer"]
 
 IRIS_FEATURES = ("sepal_length", "sepal_width", "petal_length", "petal_width")
@@ -61,11 +64,6 @@ def load_iris():
     return X, y, IRIS_CLASSES
 
 
-def _check_rng(owner, rng):
-    if not isinstance(rng, np.random.Generator):
-        raise TypeError(f"{owner}: rng must be a numpy.random.Generator, got {type(rng).__name__}")
-
-
 def _check_real(owner, name, value):
     if isinstance(value, (bool, np.bool_)) or not isinstance(value, numbers.Real) \
             or not np.isfinite(value):
@@ -90,7 +88,7 @@ def sine_data(n, rng, *, amplitude=3.0, frequency=20.0):
     """
     if isinstance(n, (bool, np.bool_)) or not isinstance(n, numbers.Integral) or n < 1:
         raise ValueError(f"sine_data: n must be an integer ≥ 1, got {n!r}")
-    _check_rng("sine_data", rng)
+    check_rng("sine_data", rng)
     amplitude = _check_real("sine_data", "amplitude", amplitude)
     frequency = _check_real("sine_data", "frequency", frequency)
     X = rng.random((int(n), 1))
@@ -125,7 +123,7 @@ def train_test_split(X, y, *, test_fraction, rng, stratify=False):
     test_fraction = _check_real(owner, "test_fraction", test_fraction)
     if not 0 < test_fraction < 1:
         raise ValueError(f"{owner}: test_fraction must be in (0, 1), got {test_fraction}")
-    _check_rng(owner, rng)
+    check_rng(owner, rng)
     N = X.shape[0]
     if N < 2:
         raise ValueError(f"{owner}: need at least 2 samples to split, got {N}")

@@ -32,9 +32,10 @@ import pytest
 from bs4 import BeautifulSoup
 from PIL import Image
 
+from chromium import require_browser
+
 from .conftest import CHAPTERS, PAGES
 
-BROWSERS = ("chromium", "chromium-browser", "google-chrome", "google-chrome-stable")
 OFFLINE_FLAGS = (
     "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
     "--disable-background-networking", "--disable-component-update", "--disable-sync",
@@ -124,24 +125,9 @@ RAW_TEX = re.compile(r"\$\$|\\\(|\\\)|\\\[|\\\]|\\begin\{")
 NOT_TEXT = {"script", "style", "pre", "code", "textarea", "kbd", "mjx-assistive-mml"}
 
 
-def find_browser():
-    for name in ((os.environ.get("CHROMIUM"),) + BROWSERS):
-        if name and shutil.which(name):
-            return shutil.which(name)
-    return None
-
-
 @pytest.fixture(scope="session")
 def browser():
-    path = find_browser()
-    if path is None:
-        message = ("Chromium not found (looked for " + ", ".join(BROWSERS) + " and $CHROMIUM): "
-                   "browser tests SKIPPED, not passed. Install it, e.g. "
-                   "`apt-get install chromium`, to run them.")
-        if os.environ.get("NNMATH_REQUIRE_BROWSER") == "1":
-            pytest.fail(message)
-        pytest.skip(message)
-    return path
+    return require_browser("browser tests")
 
 
 def run_browser(browser, url, *extra, timeout=300):

@@ -1,0 +1,225 @@
+r"""Scaled dot-product attention and a multi-head self-attention layer (chapter 27).
+
+:func:`attention_forward` computes ``A = softmax(Q Kᵀ/√d + M)`` row by row and
+``Y = A V``; :func:`attention_backward` returns ``dQ, dK, dV`` without forming
+any Jacobian. Both work on any leading batch axes, e.g. ``(N, heads, T, d)``.
+:class:`SelfAttention` adds the projections and splits the width into heads by
+reshapes.
+"""
+
+import numpy as np
+
+from .activations import softmax, softmax_backward
+from .module import Module, as_float_array, check_count, check_forward_called, check_shape
+from .sequence import check_init
+
+__all__ = ["causal_mask", "attention_forward", "attention_backward", "split_heads",
+           "merge_heads", "self_attention_backward", "SelfAttention"]
+
+
+def causal_mask(T):
+    """Boolean ``(T, T)`` mask, True where position ``t`` may see ``s`` (``s ≤ t``)."""
+    return np.tri(T, dtype=bool)
+
+
+def _swap(A):
+    """Transpose the last two axes (the matrix transpose of every batch entry)."""
+    return np.swapaxes(A, -1, -2)
+
+
+def attention_forward(Q, K, V, mask=None):
+    r"""Scaled dot-product attention.
+
+    Parameters
+    ----------
+    Q : array, shape (..., T, d)
+    K : array, shape (..., S, d)
+    V : array, shape (..., S, d_v)
+    mask : bool array, shape (T, S), optional
+        True where attention is allowed; every row needs at least one True.
+
+    Returns
+    -------
+    Y : ndarray, shape (..., T, d_v)
+    A : ndarray, shape (..., T, S)
+        The attention weights; rows sum to 1, masked entries are exactly 0.
+
+    Notes
+    -----
+    .. math:: A = \operatorname{softmax}\Bigl(\frac{Q K^\top}{\sqrt d} + M\Bigr), \qquad Y = A V
+
+    with ``M = 0`` where allowed and ``−∞`` elsewhere; the row maximum is
+    finite, so the masked exponentials are exactly 0 without a warning (chapter 27).
+    """
+    S = (Q @ _swap(K)) * Q.shape[-1] ** -0.5
+    if mask is not None:
+        S = np.where(mask, S, -np.inf)
+    A = softmax(S)
+    return A @ V, A
+
+
+def attention_backward(dY, Q, K, V, A):
+    r"""Gradients of :func:`attention_forward` with respect to ``Q``, ``K`` and ``V``.
+
+    Parameters
+    ----------
+    dY : array, shape (..., T, d_v)
+        Upstream gradient ``δ = ∂L/∂Y``.
+    Q, K, V : arrays, as in :func:`attention_forward`
+    A : array, shape (..., T, S)
+        The attention weights of the forward pass.
+
+    Returns
+    -------
+    dQ, dK, dV : arrays of the shapes of Q, K, V
+
+    Notes
+    -----
+    .. math::
+        dV = A^\top \delta, \quad dA = \delta V^\top, \quad
+        dS_{t,:} = a_t \odot \bigl(dA_{t,:} - \langle dA_{t,:}, a_t\rangle\bigr), \quad
+        dQ = \frac{dS\, K}{\sqrt d}, \quad dK = \frac{dS^\top Q}{\sqrt d}
+
+    ``dS`` is each row's softmax Jacobian ``diag(a) − a aᵀ`` applied to
+    ``dA`` (chapter 8); masked entries have ``a = 0`` and so ``dS = 0``
+    there: the mask needs no code of its own. Chapter 27.
+    """
+    scale = Q.shape[-1] ** -0.5
+    dV = _swap(A) @ dY
+    dS = softmax_backward(dY @ _swap(V), A)
+    return (dS @ K) * scale, (_swap(dS) @ Q) * scale, dV
+
+
+def split_heads(Z, n_heads):
+    """``(N, T, D)`` to ``(N, heads, T, D/heads)``: head ``h`` takes columns ``h·d_h … (h+1)·d_h − 1``."""
+    N, T, D = Z.shape
+    return Z.reshape(N, T, n_heads, D // n_heads).transpose(0, 2, 1, 3)
+
+
+def merge_heads(Z):
+    """``(N, heads, T, d_h)`` back to ``(N, T, heads·d_h)``: the inverse of :func:`split_heads`."""
+    N, H, T, dh = Z.shape
+    return Z.transpose(0, 2, 1, 3).reshape(N, T, H * dh)
+
+
+def self_attention_backward(dY, X, Q, K, V, A, C, Wq, Wk, Wv, Wo):
+    r"""Gradients of multi-head self-attention given its forward cache.
+
+    Parameters
+    ----------
+    dY : array, shape (N, T, D)
+        Upstream gradient of ``Y = C Wo``.
+    X : array, shape (N, T, D)
+    Q, K, V : arrays, shape (N, heads, T, d_h)
+        The projections split into heads.
+    A : array, shape (N, heads, T, T)
+    C : array, shape (N, T, D)
+        The heads' outputs side by side (:func:`merge_heads`).
+    Wq, Wk, Wv, Wo : arrays, shape (D, D)
+
+    Returns
+    -------
+    dX, dWq, dWk, dWv, dWo : arrays
+
+    Notes
+    -----
+    ``dWo = Cᵀδ`` and ``dC = δWoᵀ`` (chapter 5); :func:`attention_backward`
+    per head; ``dWq = Xᵀ dQ`` (and so for ``K``, ``V``) and, since ``X`` feeds
+    three products, ``dX = dQ Wqᵀ + dK Wkᵀ + dV Wvᵀ``. Every product runs on
+    the ``N·T`` rows at once (chapter 27).
+    """
+    N, T, D = X.shape
+    X2, dY2 = X.reshape(N * T, D), dY.reshape(N * T, D)
+    dWo = C.reshape(N * T, D).T @ dY2
+    dC = split_heads((dY2 @ Wo.T).reshape(N, T, D), Q.shape[1])
+    dQ, dK, dV = (merge_heads(g).reshape(N * T, D) for g in attention_backward(dC, Q, K, V, A))
+    dX = dQ @ Wq.T + dK @ Wk.T + dV @ Wv.T      # X is used three times: the gradients add
+    return dX.reshape(N, T, D), X2.T @ dQ, X2.T @ dK, X2.T @ dV, dWo
+
+
+class SelfAttention(Module):
+    r"""Multi-head self-attention without biases (chapter 27).
+
+    Parameters
+    ----------
+    d_model : int
+        ``D``, the width of the input ``(N, T, D)`` and of the output.
+    n_heads : int, optional
+        Number of heads; must divide ``d_model``.
+    causal : bool, optional
+        Mask the future: position ``t`` attends to ``s ≤ t`` only.
+    rng : numpy.random.Generator, optional
+    dtype : floating dtype, optional
+
+    Attributes
+    ----------
+    Wq, Wk, Wv, Wo : ndarray, shape (D, D)
+        ``N(0, 1/D)``.
+    dWq, dWk, dWv, dWo : ndarray or None
+    A : ndarray, shape (N, heads, T, T) or None
+        The attention weights of the last forward (for plots).
+
+    Notes
+    -----
+    .. math:: Q = X W_q,\; K = X W_k,\; V = X W_v, \quad
+              Y = \operatorname{concat}_h\bigl(\operatorname{attn}(Q_h, K_h, V_h)\bigr) W_o
+
+    with ``Q_h`` the columns of head ``h`` (:func:`split_heads`). ``backward``
+    applies :func:`attention_backward` per head (all heads at once) and the
+    matrix-product rules of chapter 5 to the projections; the input gets the
+    sum of its three uses, ``dX = dQ Wqᵀ + dK Wkᵀ + dV Wvᵀ``.
+
+    Examples
+    --------
+    >>> att = SelfAttention(8, n_heads=2, causal=True, rng=np.random.default_rng(0))
+    >>> att.forward(np.ones((3, 5, 8))).shape
+    (3, 5, 8)
+    """
+
+    def __init__(self, d_model, n_heads=1, *, causal=False, rng=None, dtype=np.float64):
+        self.d_model = check_count("SelfAttention", "d_model", d_model)
+        self.n_heads = check_count("SelfAttention", "n_heads", n_heads)
+        if self.d_model % self.n_heads:
+            raise ValueError(f"SelfAttention: d_model = {self.d_model} is not divisible by "
+                             f"n_heads = {self.n_heads}")
+        self.causal = bool(causal)
+        rng, dtype = check_init("SelfAttention", rng, dtype)
+        D = self.d_model
+        self.Wq, self.Wk, self.Wv, self.Wo = (
+            (rng.standard_normal((D, D)) * np.sqrt(1.0 / D)).astype(dtype) for _ in range(4))
+        self.dWq = self.dWk = self.dWv = self.dWo = None
+        self.A = None
+        self._cache = None
+
+    def forward(self, X):
+        """Return ``(N, T, D)`` attention outputs; cache what backward needs."""
+        X = as_float_array("SelfAttention.forward", X, "X")
+        if X.ndim != 3 or X.shape[2] != self.d_model or X.shape[1] == 0:
+            raise ValueError(f"SelfAttention.forward: X has shape {X.shape}, expected "
+                             f"(N, T, {self.d_model}) with T >= 1")
+        N, T, D = X.shape
+        X2 = X.reshape(N * T, D)
+        Q, K, V = (split_heads((X2 @ W).reshape(N, T, D), self.n_heads)
+                   for W in (self.Wq, self.Wk, self.Wv))
+        Yh, self.A = attention_forward(Q, K, V, causal_mask(T) if self.causal else None)
+        C = merge_heads(Yh)                             # heads side by side: (N, T, D)
+        self._cache = (X, Q, K, V, C)
+        return (C.reshape(N * T, D) @ self.Wo).reshape(N, T, D)
+
+    def backward(self, dY):
+        """Store ``dWq``, ``dWk``, ``dWv``, ``dWo``; return ``dX`` (chapter 27)."""
+        check_forward_called("SelfAttention.backward", self._cache)
+        X, Q, K, V, C = self._cache
+        dY = as_float_array("SelfAttention.backward", dY, "dY")
+        check_shape("SelfAttention.backward", "dY", dY, X.shape)
+        dX, self.dWq, self.dWk, self.dWv, self.dWo = self_attention_backward(
+            dY, X, Q, K, V, self.A, C, self.Wq, self.Wk, self.Wv, self.Wo)
+        return dX
+
+    def parameters(self):
+        return [("Wq", self.Wq, self.dWq), ("Wk", self.Wk, self.dWk),
+                ("Wv", self.Wv, self.dWv), ("Wo", self.Wo, self.dWo)]
+
+    def __repr__(self):
+        return (f"SelfAttention({self.d_model}, n_heads={self.n_heads}, causal={self.causal}, "
+                f"dtype={self.Wq.dtype})")
