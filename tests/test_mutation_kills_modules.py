@@ -116,3 +116,19 @@ def test_linear_hands_its_rng_to_a_callable_init():
     layer = nm.Linear(2, 3, rng=rng, init=init)
     assert seen == [rng]
     np.testing.assert_array_equal(layer.W, np.random.default_rng(3).standard_normal((2, 3)))
+
+
+def test_softmax_cross_entropy_on_sequences_with_one_hot_targets():
+    # (N, T, C) logits with (N, T, C) one-hot targets: the mean over the N·T positions of
+    # logsumexp(z) − z[label], and the gradient (softmax(z) − t) / (N·T), written out here.
+    rng = np.random.default_rng([13, 2])
+    Z = rng.standard_normal((2, 3, 4))
+    labels = rng.integers(0, 4, size=(2, 3))
+    T = np.eye(4)[labels]
+    E = np.exp(Z)
+    expected_loss = np.mean(np.log(E.sum(-1)) - np.take_along_axis(Z, labels[..., None], -1)[..., 0])
+    expected_grad = (E / E.sum(-1, keepdims=True) - T) / 6
+    for targets in (T, labels):
+        loss = nm.SoftmaxCrossEntropy()
+        assert loss.forward(Z, targets) == pytest.approx(expected_loss, rel=1e-13)
+        np.testing.assert_allclose(loss.backward(), expected_grad, rtol=1e-12, atol=1e-15)
