@@ -14,7 +14,7 @@ NOTEBOOK_DIRS := derivations book
 export PYTHONHASHSEED := 0
 export PIP_DISABLE_PIP_VERSION_CHECK := 1
 
-.PHONY: help setup book test unit notebooks build-strict built lab lab-test macros pdf pdf-deps pdf-test execute bench clean
+.PHONY: help setup book test unit notebooks build-strict built lab lab-test macros pdf pdf-deps pdf-test execute bench mutate clean
 
 help:
 	@echo "make book   set up .venv (first time) and build the HTML into _build/html"
@@ -24,6 +24,7 @@ help:
 	@echo "make execute [NB=path]  re-run notebooks in place to refresh outputs"
 	@echo "make macros  copy the LaTeX macros of _config.yml into every notebook"
 	@echo "make bench  speed and memory benchmarks (not part of make test)"
+	@echo "make mutate [MUTATE_MODULES=... MUTATE_BUDGET=s]  mutation testing (not part of make test)"
 	@echo "make clean  remove _build (keeps .venv)"
 
 # The pins are for Python 3.11: check that first, so that another version stops here
@@ -122,6 +123,23 @@ pdf-test: pdf
 
 bench: $(STAMP)
 	@for f in benchmarks/[!_]*.py; do echo "== $$f"; $(BIN)/python $$f || exit 1; done
+
+# Mutation testing of the math modules and the proofs with mutmut (requirements-mutate.txt,
+# installed here only). Report: _build/mutate/report.txt. The run stops after MUTATE_BUDGET
+# seconds; results are cached in _build/mutate/work, so the next run continues (make clean and
+# jupyter-book clean remove that cache).
+MUTATE_STAMP  := $(VENV)/.mutate-installed
+MUTATE_BUDGET ?= 1200
+MUTATE_JOBS   ?= 2
+MUTATE_MODULES ?=
+
+$(MUTATE_STAMP): requirements-mutate.txt $(STAMP)
+	$(BIN)/python -m pip install --quiet -c requirements.txt -r requirements-mutate.txt
+	@touch $@
+
+mutate: $(MUTATE_STAMP)
+	$(BIN)/python .ci/mutate.py --budget $(MUTATE_BUDGET) --jobs $(MUTATE_JOBS) \
+		$(if $(strip $(MUTATE_MODULES)),--modules "$(MUTATE_MODULES)")
 
 clean:
 	rm -rf _build
