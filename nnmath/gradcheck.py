@@ -126,7 +126,7 @@ def _named_parameters(module):
     return list(parameters()) if callable(parameters) else []
 
 
-def _check_module(module, X, upstream, rng, h, floor):
+def _check_module(module, X, upstream, rng, h):
     X = np.asarray(X, dtype=np.float64)
     out = np.asarray(module.forward(X.copy()))
     delta = rng.standard_normal(out.shape) if upstream is None else np.asarray(upstream, float)
@@ -181,7 +181,7 @@ def _check_loss(loss, inputs, h):
     return analytic, numeric
 
 
-def _check_function(fn, inputs, grad, upstream, rng, h, floor):
+def _check_function(fn, inputs, grad, upstream, rng, h):
     arrays = [np.asarray(a, dtype=np.float64) for a in inputs]
     out = fn(*arrays)
     if np.ndim(out) == 0:
@@ -279,13 +279,13 @@ def check(module_or_fn, inputs, *, grad=None, upstream=None, rng=None, h=1e-6,
     if is_module and _is_loss(module_or_fn):
         analytic, numeric = _check_loss(module_or_fn, inputs, h)
     elif is_module:
-        analytic, numeric = _check_module(module_or_fn, inputs, upstream, rng, h, floor)
+        analytic, numeric = _check_module(module_or_fn, inputs, upstream, rng, h)
     elif callable(module_or_fn):
         if grad is None:
             raise TypeError("check: a plain function needs grad=..., its analytic gradient")
         if not isinstance(inputs, (tuple, list)):
             inputs = (inputs,)
-        analytic, numeric = _check_function(module_or_fn, inputs, grad, upstream, rng, h, floor)
+        analytic, numeric = _check_function(module_or_fn, inputs, grad, upstream, rng, h)
     else:
         raise TypeError(f"check: expected a module (forward/backward) or a callable, "
                         f"got {type(module_or_fn).__name__}")
