@@ -1,0 +1,79 @@
+r"""Numbers as the book shows them: only the digits that mean something.
+
+The last digits of a computed float depend on the machine: OpenBLAS picks a kernel
+for the CPU it runs on, and kernels add products in different orders, so a matrix
+product can differ by a few units in the last place from one CPU to the next (and a
+long training run can carry that difference into the fifth or sixth digit). The
+notebooks' outputs are committed and compared strictly by nbval, on any machine, so
+a notebook shows a number only to the precision its text states:
+
+* :func:`glue` glues a float rounded to ``digits`` significant digits (6 unless
+  the cell says otherwise), never its raw ``repr``;
+* :func:`below` shows a round-off quantity as a bound (``< 1e-10``), never its digits.
+
+``make test`` runs every notebook a second time under another OpenBLAS kernel to
+show that this holds.
+"""
+
+import math
+import numbers
+
+import numpy as np
+
+__all__ = ["DIGITS", "significant", "glue", "below"]
+
+#: Significant digits a glued float keeps unless a cell asks for others.
+DIGITS = 6
+
+
+def significant(x, digits=DIGITS):
+    """Return the float ``x`` rounded to ``digits`` significant digits.
+
+    >>> significant(2.4042201065467848, 4)
+    2.404
+    >>> significant(2030738.1830777582, 3)
+    2030000.0
+    """
+    x = float(x)
+    if x == 0 or not math.isfinite(x):
+        return x
+    return float(f"{x:.{digits - 1}e}")
+
+
+def glue(name, value, *, digits=DIGITS, display=True):
+    """Glue ``value`` under ``name`` for the text, floats rounded to ``digits`` significant digits.
+
+    The same call as ``myst_nb.glue``; a float (Python or NumPy) is rounded by
+    :func:`significant` first, an integer becomes a Python ``int``, anything else
+    (a string, a figure, a table) is glued as it is.
+    """
+    from myst_nb import glue as myst_glue  # the book's extra, imported only when gluing
+
+    if isinstance(value, (bool, np.bool_)):
+        value = bool(value)
+    elif isinstance(value, numbers.Integral):
+        value = int(value)
+    elif isinstance(value, numbers.Real):
+        value = significant(value, digits)
+    myst_glue(name, value, display=display)
+
+
+def below(x, bound):
+    """Return ``"< bound"`` for a round-off quantity below ``bound``, else its value, flagged.
+
+    A round-off error has no meaningful digits: only its order of magnitude is
+    the same on every machine. ``bound`` is the claim the text makes; if ``x``
+    does not meet it, the output says so (and nbval fails), rather than hiding it.
+
+    >>> below(1.35e-16, 1e-14)
+    '< 1e-14'
+    >>> below(3e-9, 1e-10)
+    '3.0e-09 (NOT below 1e-10)'
+    >>> below(0.02, 1.0)
+    '< 1'
+    """
+    x = float(np.max(np.abs(x)))
+    shown = f"{bound:g}" if bound >= 1e-3 else f"{bound:.0e}"
+    if x < bound:
+        return f"< {shown}"
+    return f"{x:.1e} (NOT below {shown})"
