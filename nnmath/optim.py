@@ -125,10 +125,10 @@ class Optimizer:
         if not hasattr(state, "keys"):
             raise TypeError(f"{who}: expected a dict from state_dict(), got {type(state).__name__}")
         scalars = ("type", "step", "lr", *self._hyperparameters)
+        if "type" in state and str(state["type"]) != name:
+            raise ValueError(f"{who}: the state dict is for {str(state['type'])}, not {name}")
         if missing := [key for key in scalars if key not in state]:
             raise ValueError(f"{who}: missing key {missing[0]!r}")
-        if str(state["type"]) != name:
-            raise ValueError(f"{who}: the state dict is for {str(state['type'])}, not {name}")
         steps = _plain(state["step"])
         if isinstance(steps, bool) or not isinstance(steps, int) or steps < 0:
             raise ValueError(f"{who}: key 'step' must be an integer >= 0, got {steps!r}")
