@@ -56,7 +56,8 @@ class Optimizer:
 
     def __init__(self, model, lr):
         if not callable(getattr(model, "parameters", None)):
-            raise TypeError(f"{type(self).__name__}: model must have a parameters() method, got {type(model).__name__}")
+            raise TypeError(f"{type(self).__name__}: model must have a parameters() method, "
+                            f"got {type(model).__name__}")
         self.model = model
         self.lr = lr
         self.steps = 0

@@ -179,7 +179,8 @@ def test_exports():
 # -- every input check, by its message ----------------------------------------------
 
 BAD_CONSTRUCTIONS = [
-    (lambda m: nm.Adam(m, betas=(1.0, 0.999)), ValueError, r"Adam: betas\[0\] must be finite and in \[0, 1\), got 1.0"),
+    (lambda m: nm.Adam(m, betas=(1.0, 0.999)), ValueError,
+     r"Adam: betas\[0\] must be finite and in \[0, 1\), got 1.0"),
     (lambda m: nm.Adam(m, betas=(0.9, -0.1)), ValueError, r"Adam: betas\[1\] must be finite and in \[0, 1\)"),
     (lambda m: nm.AdamW(m, betas=(0.9, math.nan)), ValueError, r"AdamW: betas\[1\] must be finite"),
     (lambda m: nm.Adam(m, betas=0.9), TypeError, r"Adam: betas must be a pair"),
@@ -261,7 +262,8 @@ def _deeper():
 BAD_STATES = [
     (lambda: _trained_state(nm.SGD, momentum=0.9), nm.Adam, "the state dict is for SGD, not Adam"),
     (lambda: _trained_state(nm.Adam), nm.AdamW, "the state dict is for Adam, not AdamW"),
-    (lambda: _trained_state(model=_wider()), nm.Adam, "key 'shape/0.W' has shape \\(3, 6\\), the model's parameter has shape \\(3, 5\\)"),
+    (lambda: _trained_state(model=_wider()), nm.Adam,
+     "key 'shape/0.W' has shape \\(3, 6\\), the model's parameter has shape \\(3, 5\\)"),
     (lambda: _trained_state(model=_deeper()), nm.Adam, "unexpected key 'exp_avg/3.W'"),
     (lambda: {k: v for k, v in _trained_state().items() if k != "exp_avg_sq/2.b"}, nm.Adam,
      "missing key 'exp_avg_sq/2.b'"),
