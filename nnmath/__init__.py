@@ -21,7 +21,7 @@ from . import checkpoint, clipping, data, model, norm, optim, regularization, tr
 from .model import Residual, Sequential
 from .norm import BatchNorm, LayerNorm
 from .regularization import Dropout
-from .optim import SGD
+from .optim import SGD, Adam, AdamW
 from .train import fit
 from .clipping import clip_grad_norm
 from . import conv
@@ -33,7 +33,7 @@ from .attention import SelfAttention
 __all__ = ["activations", "autodiff", "gradcheck", "init", "layers", "losses", "matmul",
            "Module", "Linear", "Sigmoid", "Tanh", "ReLU", "LeakyReLU", "Identity", "Softmax",
            "MSE", "SoftmaxCrossEntropy", "Tensor", "checkpoint", "clipping", "data", "model",
-           "optim", "train", "Sequential", "SGD", "fit", "clip_grad_norm",
+           "optim", "train", "Sequential", "SGD", "Adam", "AdamW", "fit", "clip_grad_norm",
            "norm", "regularization", "Residual", "LayerNorm", "BatchNorm", "Dropout",
            "im2col", "conv", "Conv2d", "MaxPool2d", "Flatten",
            "attention", "sequence", "Embedding", "PositionalEmbedding", "RNN", "SelfAttention"]

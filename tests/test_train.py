@@ -34,17 +34,12 @@ def test_sgd_updates_in_place_by_exactly_minus_lr_grad():
         np.testing.assert_array_equal(param, old - 0.3 * grad)
 
 
-def test_sgd_zero_grad_and_missing_gradient():
+def test_sgd_missing_gradient():
     model = small_classifier()
     opt = nm.SGD(model, lr=0.1)
     with pytest.raises(RuntimeError, match="SGD.step: parameter '0.W' has no gradient"):
         opt.step()
-    X, y = blobs()
-    loss = nm.SoftmaxCrossEntropy()
-    loss.forward(model.forward(X), y)
-    model.backward(loss.backward())
-    opt.zero_grad()
-    assert all(not np.any(g) for _, _, g in model.parameters())
+    assert not hasattr(opt, "zero_grad")  # backward sets gradients: nothing to reset
 
 
 @pytest.mark.parametrize("lr", [0, -1.0, math.nan, math.inf])
