@@ -174,6 +174,9 @@ class Residual(Module):
     def children(self):
         return [self.module]
 
+    def named_children(self):
+        return [("", self.module)]  # the module's names, unprefixed, as in parameters()
+
     def __repr__(self):
         inner = repr(self.module).replace("\n", "\n  ")
         return f"Residual(\n  {inner}\n)"

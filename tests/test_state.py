@@ -1,0 +1,115 @@
+"""State that must not silently go wrong ("Module protocol, version 2").
+
+Each test here failed on the code before the fix it guards: checkpoints that
+dropped BatchNorm's running statistics, a module instance used twice in a
+container, ``fit`` training an eval-mode model, outputs aliasing the backward
+cache, and complex numbers losing their imaginary part.
+"""
+
+import numpy as np
+import pytest
+
+import nnmath as nm
+from nnmath.checkpoint import load, save
+
+
+def bn_model(seed):
+    rng = np.random.default_rng(seed)
+    return nm.Sequential(nm.Linear(3, 4, rng=rng), nm.BatchNorm(4), nm.Tanh(),
+                         nm.Linear(4, 2, rng=rng))
+
+
+def trained_bn_model(seed=0):
+    """A model whose running statistics have moved away from zeros and ones."""
+    model = bn_model(seed)
+    rng = np.random.default_rng(10)
+    for _ in range(5):
+        model.forward(rng.standard_normal((8, 3)) * 3 + 1)
+    return model
+
+
+# -- 1. state_dict, load_state_dict, checkpoints --------------------------------
+
+def test_state_dict_holds_parameters_and_buffers_as_copies():
+    model = trained_bn_model()
+    state = model.state_dict()
+    assert sorted(state) == ["0.W", "0.b", "1.beta", "1.gamma", "1.running_mean",
+                             "1.running_var", "3.W", "3.b"]
+    np.testing.assert_array_equal(state["1.running_mean"], model[1].running_mean)
+    state["1.running_mean"] += 1  # a copy: editing it leaves the layer alone
+    assert not np.array_equal(state["1.running_mean"], model[1].running_mean)
+    assert [name for name, _ in nm.BatchNorm(2).buffers()] == ["running_mean", "running_var"]
+
+
+def test_load_state_dict_copies_in_place():
+    source, target = trained_bn_model(0), bn_model(1)
+    arrays = [target[1].running_var, target[0].W]
+    target.load_state_dict(source.state_dict())
+    assert target[1].running_var is arrays[0] and target[0].W is arrays[1]
+    for name, value in source.state_dict().items():
+        np.testing.assert_array_equal(target.state_dict()[name], value)
+
+
+@pytest.mark.parametrize("edit, message", [
+    (lambda d: d.pop("1.running_var"), r"missing keys \['1\.running_var'\]"),
+    (lambda d: d.update({"5.W": np.zeros(2)}), r"unexpected keys \['5\.W'\]"),
+    (lambda d: d.update({"1.running_mean": np.zeros(5)}),
+     r"'1\.running_mean'.*shape \(5,\).*expects \(4,\)"),
+])
+def test_load_state_dict_names_the_bad_key_and_changes_nothing(edit, message):
+    state = trained_bn_model().state_dict()
+    edit(state)
+    target = bn_model(1)
+    before = target.state_dict()
+    with pytest.raises(ValueError, match=message):
+        target.load_state_dict(state)
+    for name, value in before.items():
+        np.testing.assert_array_equal(target.state_dict()[name], value)
+
+
+@pytest.mark.parametrize("mode", ["train", "eval"])
+def test_checkpoint_reloads_batchnorm_statistics(tmp_path, mode):
+    source = trained_bn_model()
+    path = save(source, tmp_path / "bn")
+    target = load(bn_model(1), path)
+    X = np.random.default_rng(3).standard_normal((6, 3))
+    getattr(source, mode)(), getattr(target, mode)()
+    np.testing.assert_array_equal(target.forward(X), source.forward(X))
+    np.testing.assert_array_equal(target[1].running_var, source[1].running_var)
+
+
+class StubOptimizer:
+    """Any object with state_dict() and load_state_dict() (duck typing)."""
+
+    def __init__(self, step=0):
+        self.state = {"step": np.array(step), "v.0.W": np.full((3, 4), float(step))}
+
+    def state_dict(self):
+        return {name: value.copy() for name, value in self.state.items()}
+
+    def load_state_dict(self, state):
+        self.state = {name: np.array(value) for name, value in state.items()}
+
+
+def test_checkpoint_saves_and_loads_the_optimizer_state(tmp_path):
+    path = save(trained_bn_model(), tmp_path / "m", optimizer=StubOptimizer(7))
+    with np.load(path, allow_pickle=False) as f:
+        assert {"optimizer.step", "optimizer.v.0.W"} <= set(f.files)
+    opt = StubOptimizer(0)
+    load(bn_model(1), path, optimizer=opt)
+    assert sorted(opt.state) == ["step", "v.0.W"] and int(opt.state["step"]) == 7
+    np.testing.assert_array_equal(opt.state["v.0.W"], np.full((3, 4), 7.0))
+    load(bn_model(1), path)  # the model alone: the optimiser's entries are not in its way
+
+
+def test_checkpoint_without_optimizer_state_says_so(tmp_path):
+    path = save(trained_bn_model(), tmp_path / "m")
+    with pytest.raises(ValueError, match="no optimizer state"):
+        load(bn_model(1), path, optimizer=StubOptimizer())
+
+
+def test_save_into_a_missing_folder_names_the_folder(tmp_path):
+    folder = tmp_path / "no" / "such"
+    with pytest.raises(FileNotFoundError, match=f"folder {str(folder)!r} does not exist") as info:
+        save(bn_model(0), folder / "m")
+    assert ".tmp" not in str(info.value)
