@@ -12,7 +12,7 @@ import numbers
 import numpy as np
 
 __all__ = ["Module", "as_float_array", "check_shape", "check_forward_called", "check_module",
-           "check_count", "check_real", "check_float_dtype", "check_rng"]
+           "check_distinct_modules", "check_count", "check_real", "check_float_dtype", "check_rng"]
 
 
 class Module:
@@ -217,6 +217,35 @@ def check_module(owner, value, what="module", *, methods=("forward", "backward")
                         f"{' or '.join(missing)}(); expected a module with "
                         f"{', '.join(methods)}")
     return value
+
+
+def check_distinct_modules(owner, modules):
+    """Raise a ValueError naming ``owner`` if one module instance appears twice in ``modules``.
+
+    The search goes into containers (``children()``), so ``Sequential(layer,
+    Residual(layer))`` is caught too. A position is the index in ``modules``,
+    then the index among each container's children: ``"1.0"`` is the first
+    module inside module 1. Why refuse: a module keeps its last forward pass for
+    its backward and *sets* its gradients, so a second use overwrites the first
+    (wrong gradients) and a shared weight is listed, and stepped, twice.
+    """
+    seen = {}  # id(module) -> its first position
+
+    def visit(module, position):
+        if id(module) in seen:
+            name = type(module).__name__
+            raise ValueError(
+                f"{owner}: module {position} ({name}) is the same instance as module "
+                f"{seen[id(module)]}; a module keeps its last forward pass for backward, so "
+                f"using one instance twice gives wrong gradients. Use separate instances "
+                f"(a new {name}(...) for each place)")
+        seen[id(module)] = position
+        get = getattr(module, "children", None)
+        for i, child in enumerate(get() if callable(get) else []):
+            visit(child, f"{position}.{i}")
+
+    for i, module in enumerate(modules):
+        visit(module, str(i))
 
 
 # -- argument checks of constructors -------------------------------------------

@@ -113,3 +113,23 @@ def test_save_into_a_missing_folder_names_the_folder(tmp_path):
     with pytest.raises(FileNotFoundError, match=f"folder {str(folder)!r} does not exist") as info:
         save(bn_model(0), folder / "m")
     assert ".tmp" not in str(info.value)
+
+
+# -- 2. a module instance used twice --------------------------------------------
+
+def test_sequential_refuses_the_same_activation_twice():
+    rng = np.random.default_rng(0)
+    act = nm.Tanh()
+    with pytest.raises(ValueError, match=r"module 3 \(Tanh\) is the same instance as "
+                                         r"module 1.*separate instances"):
+        nm.Sequential(nm.Linear(2, 3, rng=rng), act, nm.Linear(3, 3, rng=rng), act)
+
+
+def test_sequential_refuses_a_shared_linear_even_nested():
+    layer = nm.Linear(3, 3, rng=np.random.default_rng(0))
+    with pytest.raises(ValueError, match=r"module 1\.0 \(Linear\) is the same instance "
+                                         r"as module 0"):
+        nm.Sequential(layer, nm.Residual(layer))
+    with pytest.raises(ValueError, match="same instance"):
+        nm.Residual(nm.Sequential(layer, nm.Tanh(), layer))
+    nm.Sequential(layer, nm.Tanh())[0:1]  # a slice shares with its parent: allowed
