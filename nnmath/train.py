@@ -145,7 +145,8 @@ def fit(model, loss, X, T, *, epochs, batch_size, lr, rng, progress=True, valida
 
     Notes
     -----
-    Each step computes ``∂L/∂W`` for the batch by backpropagation (chapter 9;
+    The model is put in training mode first (``model.train()``), whatever
+    mode it was in, and stays in it. Each step computes ``∂L/∂W`` for the batch by backpropagation (chapter 9;
     the batch form is chapter 11) and applies :class:`~nnmath.optim.SGD`.
     A model whose ``can_skip_input_grad`` is true (``Sequential``, ``Linear``)
     is asked not to compute the gradient with respect to the data, which
@@ -164,6 +165,8 @@ def fit(model, loss, X, T, *, epochs, batch_size, lr, rng, progress=True, valida
     classify = isinstance(loss, SoftmaxCrossEntropy)
     skip_input_grad = getattr(model, "can_skip_input_grad", False)
     optimizer = SGD(model, lr)
+    if callable(getattr(model, "train", None)):  # a Module: an eval-mode model would not learn
+        model.train()
     N = X.shape[0]
     history = {"loss": []}
     if classify:

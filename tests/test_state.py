@@ -133,3 +133,15 @@ def test_sequential_refuses_a_shared_linear_even_nested():
     with pytest.raises(ValueError, match="same instance"):
         nm.Residual(nm.Sequential(layer, nm.Tanh(), layer))
     nm.Sequential(layer, nm.Tanh())[0:1]  # a slice shares with its parent: allowed
+
+
+# -- 3. fit trains in training mode ---------------------------------------------
+
+def test_fit_puts_an_eval_model_in_training_mode():
+    rng = np.random.default_rng(0)
+    model = nm.Sequential(nm.Linear(3, 4, rng=rng), nm.BatchNorm(4), nm.Linear(4, 1, rng=rng))
+    model.eval()
+    X, T = rng.standard_normal((16, 3)) + 2, rng.standard_normal((16, 1))
+    nm.fit(model, nm.MSE(), X, T, epochs=1, batch_size=8, lr=0.1, rng=rng, progress=False)
+    assert model.training and model[1].training
+    assert np.all(model[1].running_mean != 0)  # the batches updated the statistics
