@@ -356,7 +356,7 @@ class RNN(Module):
                                  f"NaN or infinite value(s)")
         Hs = rnn_forward(X, self.Wx, self.Wh, self.b, h0)
         self._cache = (X, Hs, h0)
-        return Hs
+        return Hs.copy()  # the caller's own array, not the cache
 
     def backward(self, dH):
         """BPTT: store ``dWx``, ``dWh``, ``db``, ``dh0``; return ``dX`` (chapter 26)."""

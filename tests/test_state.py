@@ -145,3 +145,79 @@ def test_fit_puts_an_eval_model_in_training_mode():
     nm.fit(model, nm.MSE(), X, T, epochs=1, batch_size=8, lr=0.1, rng=rng, progress=False)
     assert model.training and model[1].training
     assert np.all(model[1].running_mean != 0)  # the batches updated the statistics
+
+
+# -- 4. returned arrays never alias the backward cache --------------------------
+
+def _rng():
+    return np.random.default_rng(5)
+
+
+def _float_input(*shape):
+    return lambda: np.random.default_rng(1).standard_normal(shape)
+
+
+MODULES = {  # name: (make a fresh module, make its input)
+    "Linear": (lambda: nm.Linear(3, 2, rng=_rng()), _float_input(4, 3)),
+    "Sigmoid": (nm.Sigmoid, _float_input(4, 3)),
+    "Tanh": (nm.Tanh, _float_input(4, 3)),
+    "ReLU": (nm.ReLU, _float_input(4, 3)),
+    "LeakyReLU": (nm.LeakyReLU, _float_input(4, 3)),
+    "Identity": (nm.Identity, _float_input(4, 3)),
+    "Softmax": (nm.Softmax, _float_input(4, 3)),
+    "LayerNorm": (lambda: nm.LayerNorm(3), _float_input(4, 3)),
+    "BatchNorm": (lambda: nm.BatchNorm(3), _float_input(4, 3)),
+    "BatchNorm eval": (lambda: nm.BatchNorm(3).eval(), _float_input(4, 3)),
+    "BatchNorm 4-D": (lambda: nm.BatchNorm(2), _float_input(2, 2, 3, 3)),
+    "Dropout": (lambda: nm.Dropout(0.5, rng=_rng()), _float_input(4, 3)),
+    "Dropout eval": (lambda: nm.Dropout(0.5, rng=_rng()).eval(), _float_input(4, 3)),
+    "Residual": (lambda: nm.Residual(nm.Tanh()), _float_input(4, 3)),
+    "Sequential": (lambda: nm.Sequential(nm.Linear(3, 3, rng=_rng()), nm.Softmax()),
+                   _float_input(4, 3)),
+    "Conv2d": (lambda: nm.Conv2d(2, 3, 2, padding=1, rng=_rng()), _float_input(2, 2, 4, 4)),
+    "MaxPool2d": (lambda: nm.MaxPool2d(2), _float_input(2, 2, 4, 4)),
+    "Flatten": (nm.Flatten, _float_input(2, 2, 3, 3)),
+    "Embedding": (lambda: nm.Embedding(5, 3, rng=_rng()), lambda: np.array([[0, 4, 4], [1, 2, 0]])),
+    "PositionalEmbedding": (lambda: nm.PositionalEmbedding(6, 3, rng=_rng()), _float_input(2, 4, 3)),
+    "RNN": (lambda: nm.RNN(3, 4, rng=_rng()), _float_input(2, 5, 3)),
+    "SelfAttention": (lambda: nm.SelfAttention(4, 2, causal=True, rng=_rng()),
+                      _float_input(2, 3, 4)),
+}
+
+
+def _grads(module):
+    return {name: None if grad is None else np.array(grad) for name, _, grad in module.parameters()}
+
+
+@pytest.mark.parametrize("name", MODULES)
+def test_editing_an_output_in_place_leaves_the_gradients_alone(name):
+    make, make_input = MODULES[name]
+    dY_for = lambda Y: np.random.default_rng(2).standard_normal(np.shape(Y))  # noqa: E731
+    reference = make()
+    Y = reference.forward(make_input())
+    dY = dY_for(Y)
+    expected_dX, expected = reference.backward(dY.copy()), _grads(reference)
+
+    module = make()
+    Y = module.forward(make_input())
+    Y[...] = 7.0  # the caller owns the output
+    dX = module.backward(dY.copy())
+    if expected_dX is None:
+        assert dX is None
+    else:
+        np.testing.assert_array_equal(dX, expected_dX)
+        dX[...] = 7.0  # ... and the input gradient: a second backward is unchanged
+        np.testing.assert_array_equal(module.backward(dY.copy()), expected_dX)
+    for key, grad in _grads(module).items():
+        np.testing.assert_array_equal(grad, expected[key])
+
+
+@pytest.mark.parametrize("loss, T", [(nm.MSE, np.ones((4, 3))),
+                                     (nm.SoftmaxCrossEntropy, np.array([0, 2, 1, 1]))])
+def test_editing_a_loss_gradient_in_place_leaves_the_next_one_alone(loss, T):
+    module = loss()
+    module.forward(np.random.default_rng(1).standard_normal((4, 3)), T)
+    first = module.backward()
+    expected = first.copy()
+    first[...] = 7.0
+    np.testing.assert_array_equal(module.backward(), expected)
