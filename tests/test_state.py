@@ -221,3 +221,11 @@ def test_editing_a_loss_gradient_in_place_leaves_the_next_one_alone(loss, T):
     expected = first.copy()
     first[...] = 7.0
     np.testing.assert_array_equal(module.backward(), expected)
+
+
+# -- 5. complex numbers ---------------------------------------------------------
+
+@pytest.mark.parametrize("value", [1 + 2j, np.array([1.0 + 0j, 2.0]), [1j]])
+def test_tensor_refuses_complex_numbers(value):
+    with pytest.raises(TypeError, match=r"Tensor: cannot convert .*\(complex values are not supported"):
+        nm.Tensor(value)
