@@ -12,7 +12,8 @@ import numbers
 import numpy as np
 
 __all__ = ["Module", "as_float_array", "check_shape", "check_forward_called", "check_module",
-           "check_distinct_modules", "check_count", "check_real", "check_float_dtype", "check_rng"]
+           "check_distinct_modules", "check_nonempty", "check_count", "check_real",
+           "check_float_dtype", "check_rng"]
 
 
 class Module:
@@ -199,6 +200,13 @@ def check_forward_called(owner, cached):
     """Raise ``ValueError`` if ``backward`` runs before ``forward`` (nothing cached)."""
     if cached is None:
         raise ValueError(f"{owner}: backward called before forward (nothing cached)")
+
+
+def check_nonempty(owner, X):
+    """Raise ``ValueError`` naming ``owner`` if ``X`` holds no sample (``N = X.shape[0] = 0``)."""
+    if X.shape[0] == 0:
+        raise ValueError(f"{owner}: X has shape {X.shape}, an empty batch; "
+                         f"expected at least one sample (N ≥ 1)")
 
 
 def check_module(owner, value, what="module", *, methods=("forward", "backward")):

@@ -229,3 +229,44 @@ def test_editing_a_loss_gradient_in_place_leaves_the_next_one_alone(loss, T):
 def test_tensor_refuses_complex_numbers(value):
     with pytest.raises(TypeError, match=r"Tensor: cannot convert .*\(complex values are not supported"):
         nm.Tensor(value)
+
+
+# -- smaller gaps ---------------------------------------------------------------
+
+@pytest.mark.parametrize("module, X, name", [
+    (nm.Conv2d(1, 2, 2), np.zeros((0, 1, 4, 4)), r"Conv2d\.forward: X has shape \(0, 1, 4, 4\)"),
+    (nm.RNN(3, 4), np.zeros((0, 2, 3)), r"RNN\.forward: X has shape \(0, 2, 3\)"),
+])
+def test_an_empty_batch_is_named(module, X, name):
+    with pytest.raises(ValueError, match=name + ", an empty batch"):
+        module.forward(X)
+
+
+def test_flatten_takes_an_empty_batch():
+    flat = nm.Flatten()
+    assert flat.forward(np.zeros((0, 2, 3))).shape == (0, 6)
+    assert flat.backward(np.zeros((0, 6))).shape == (0, 2, 3)
+
+
+@pytest.mark.parametrize("method", [nm.MSE.forward, nm.SoftmaxCrossEntropy.forward,
+                                    nm.Flatten.forward, nm.Flatten.backward])
+def test_help_shows_a_docstring_with_shapes(method):
+    assert method.__doc__ and "(N," in method.__doc__
+
+
+def test_every_module_reference_in_the_library_exists():
+    import importlib.util
+    import re
+    from pathlib import Path
+    root = Path(nm.__file__).parent
+    missing = []
+    for path in sorted(root.rglob("*.py")):
+        package = ".".join(("nnmath",) + path.relative_to(root).with_suffix("").parts[:-1])
+        for name in re.findall(r":mod:`~?([\w.]+)`", path.read_text(encoding="utf-8")):
+            try:
+                found = importlib.util.find_spec(name, package) is not None
+            except ModuleNotFoundError:
+                found = False
+            if not found:
+                missing.append((path.name, name))
+    assert not missing, f"references to modules that do not exist: {missing}"
