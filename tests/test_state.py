@@ -270,3 +270,51 @@ def test_every_module_reference_in_the_library_exists():
             if not found:
                 missing.append((path.name, name))
     assert not missing, f"references to modules that do not exist: {missing}"
+
+
+def _bn_data(n):
+    rng = np.random.default_rng(0)
+    model = nm.Sequential(nm.Linear(3, 4, rng=rng), nm.BatchNorm(4), nm.Linear(4, 1, rng=rng))
+    return model, rng.standard_normal((n, 3)), rng.standard_normal((n, 1))
+
+
+def test_fit_drop_last_skips_the_short_batch_and_otherwise_names_it():
+    model, X, T = _bn_data(9)  # batches of 4, 4 and 1
+    with pytest.raises(ValueError, match="last batch of 1 sample.*drop_last=True") as info:
+        nm.fit(model, nm.MSE(), X, T, epochs=1, batch_size=4, lr=0.1,
+               rng=np.random.default_rng(1), progress=False)
+    assert "eval()" not in str(info.value)
+    history = nm.fit(model, nm.MSE(), X, T, epochs=2, batch_size=4, lr=0.1, drop_last=True,
+                     rng=np.random.default_rng(1), progress=False)
+    assert len(history["loss"]) == 2 and np.all(np.isfinite(history["loss"]))
+    with pytest.raises(ValueError, match="leaves no batch"):
+        nm.fit(model, nm.MSE(), X, T, epochs=1, batch_size=10, lr=0.1, drop_last=True,
+               rng=np.random.default_rng(1), progress=False)
+
+
+class CountingSGD:
+    """An optimiser by duck typing: anything with step()."""
+
+    def __init__(self, model, lr):
+        self.inner, self.steps, self.lr = nm.SGD(model, lr), 0, lr
+
+    def step(self):
+        self.steps += 1
+        self.inner.step()
+
+
+def test_fit_takes_exactly_one_of_lr_and_optimizer():
+    model, X, T = _bn_data(8)
+    args = dict(epochs=2, batch_size=4, rng=np.random.default_rng(1), progress=False)
+    reference, _, _ = _bn_data(8)
+    expected = nm.fit(reference, nm.MSE(), X, T, lr=0.1, **args)
+    args["rng"] = np.random.default_rng(1)
+    opt = CountingSGD(model, 0.1)
+    history = nm.fit(model, nm.MSE(), X, T, optimizer=opt, **args)
+    assert opt.steps == 4
+    np.testing.assert_array_equal(history["loss"], expected["loss"])
+    for extra, given in (({}, "neither"), ({"lr": 0.1, "optimizer": opt}, "both")):
+        with pytest.raises(TypeError, match=f"exactly one of lr.*and optimizer.*got {given}"):
+            nm.fit(model, nm.MSE(), X, T, **extra, **args)
+    with pytest.raises(TypeError, match="optimizer must be an object with a step"):
+        nm.fit(model, nm.MSE(), X, T, optimizer=object(), **args)
