@@ -318,3 +318,19 @@ def test_fit_takes_exactly_one_of_lr_and_optimizer():
             nm.fit(model, nm.MSE(), X, T, **extra, **args)
     with pytest.raises(TypeError, match="optimizer must be an object with a step"):
         nm.fit(model, nm.MSE(), X, T, optimizer=object(), **args)
+
+
+def test_gradcheck_passes_an_exactly_zero_gradient():
+    """A bias before BatchNorm has gradient exactly 0; finite differences give ~1e-10."""
+    failures = []
+    for seed in range(12):
+        rng = np.random.default_rng(seed)
+        model = nm.Sequential(nm.Linear(5, 6, rng=rng), nm.BatchNorm(6), nm.Tanh(),
+                              nm.Linear(6, 3, rng=rng))
+        report = nm.gradcheck.check(model, 3 * rng.standard_normal((16, 5)), rng=rng)
+        if not report:
+            failures.append(str(report))
+    assert not failures, failures[0]
+    wrong = nm.gradcheck.check(lambda x: float(np.sum(x ** 2)), np.array([3.0, 0.0]),
+                               grad=lambda x: 2 * x + np.array([0.0, 1e-3]))
+    assert not wrong  # a small error at a zero entry is still caught
