@@ -334,3 +334,17 @@ def test_gradcheck_passes_an_exactly_zero_gradient():
     wrong = nm.gradcheck.check(lambda x: float(np.sum(x ** 2)), np.array([3.0, 0.0]),
                                grad=lambda x: 2 * x + np.array([0.0, 1e-3]))
     assert not wrong  # a small error at a zero entry is still caught
+
+
+def test_the_library_requires_numpy_and_tqdm_and_the_book_adds_the_rest():
+    import re
+    import tomllib
+    from pathlib import Path
+    root = Path(__file__).resolve().parents[1]
+    project = tomllib.loads((root / "pyproject.toml").read_text(encoding="utf-8"))["project"]
+
+    def names(deps):
+        return {re.match(r"[A-Za-z0-9_.-]+", d).group(0).lower() for d in deps}
+
+    assert names(project["dependencies"]) == {"numpy", "tqdm"}
+    assert {"sympy", "matplotlib", "ipykernel"} <= names(project["optional-dependencies"]["book"])
