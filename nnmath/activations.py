@@ -262,7 +262,11 @@ def softmax_jacobian(p):
 # -- modules -----------------------------------------------------------------
 
 class _Elementwise(Module):
-    """Shared checks for activations: numeric input, backward after forward, shapes."""
+    """Shared checks for activations: numeric input, backward after forward, shapes.
+
+    A module that keeps its output for backward (``Y`` of sigmoid and tanh,
+    ``P`` of softmax) returns a copy: the caller may edit the result in place.
+    """
 
     def _input(self, X):
         return as_float_array(f"{type(self).__name__}.forward", X, "X")
@@ -284,7 +288,7 @@ class Sigmoid(_Elementwise):
     def forward(self, X):
         """Return ``σ(X)`` element-wise; cache it."""
         self._Y = sigmoid(self._input(X))
-        return self._Y
+        return self._Y.copy()  # the caller's own array, not the cache
 
     def backward(self, dY):
         """Return ``dY ⊙ σ(X) ⊙ (1 − σ(X))`` (chapter 6)."""
@@ -300,7 +304,7 @@ class Tanh(_Elementwise):
     def forward(self, X):
         """Return ``tanh(X)`` element-wise; cache it."""
         self._Y = tanh(self._input(X))
-        return self._Y
+        return self._Y.copy()  # the caller's own array, not the cache
 
     def backward(self, dY):
         """Return ``dY ⊙ (1 − tanh²X)`` (chapter 6)."""
@@ -385,7 +389,7 @@ class Softmax(_Elementwise):
         if X.ndim < 1 or X.shape[-1] == 0:
             raise ValueError(f"Softmax.forward: X needs a non-empty last axis, got shape {X.shape}")
         self._P = softmax(X)
-        return self._P
+        return self._P.copy()  # the caller's own array, not the cache
 
     def backward(self, dY):
         """Return ``P ⊙ (dY − Σ_k dY_k P_k)`` row by row (chapter 8)."""

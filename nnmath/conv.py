@@ -14,7 +14,7 @@ import numpy as np
 from .im2col import as_pair, check_conv_input, col2im, im2col
 from .matmul import matmul_grad_W, matmul_grad_X
 from .module import (Module, as_float_array, check_count, check_float_dtype,
-                     check_forward_called, check_rng, check_shape)
+                     check_forward_called, check_nonempty, check_rng, check_shape)
 
 __all__ = ["conv2d_forward", "conv2d_grad_W", "conv2d_grad_X", "conv2d_grad_b",
            "maxpool2d_forward", "maxpool2d_backward", "Conv2d", "MaxPool2d", "Flatten"]
@@ -271,6 +271,7 @@ class Conv2d(Module):
         """Return the convolution of ``X (N, C_in, H, W)``: shape ``(N, C_out, OH, OW)``."""
         X = as_float_array("Conv2d.forward", X, "X")
         check_conv_input("Conv2d.forward", X.shape, self.kernel_size, self.stride, self.padding)
+        check_nonempty("Conv2d.forward", X)
         if X.shape[1] != self.in_channels:
             raise ValueError(f"Conv2d.forward: X has shape {X.shape} with {X.shape[1]} "
                              f"channels, expected {self.in_channels} (N, C, H, W)")
@@ -348,14 +349,19 @@ class Flatten(Module):
         self._shape = None
 
     def forward(self, X):
+        """Return ``X (N, d1, d2, …)`` as ``(N, d1·d2·…)``, each sample's entries in C order.
+
+        ``N = 0`` is allowed: an empty batch gives ``(0, d1·d2·…)``.
+        """
         X = as_float_array("Flatten.forward", X, "X")
         if X.ndim < 2:
             raise ValueError(f"Flatten.forward: X must have a batch axis and at least one "
                              f"more, got shape {X.shape}")
         self._shape = X.shape
-        return X.reshape(X.shape[0], -1)
+        return X.reshape(X.shape[0], int(np.prod(X.shape[1:])))  # not -1: N may be 0
 
     def backward(self, dY):
+        """Return ``dY (N, d1·d2·…)`` reshaped to the input's ``(N, d1, d2, …)``."""
         check_forward_called("Flatten.backward", self._shape)
         dY = as_float_array("Flatten.backward", dY, "dY")
         expected = (self._shape[0], int(np.prod(self._shape[1:])))

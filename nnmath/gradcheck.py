@@ -35,6 +35,10 @@ __all__ = [
 ]
 
 
+ZERO_SCALE = 1e-4
+"""An entry below this fraction of the largest gradient entry counts as zero in :func:`check`."""
+
+
 @dataclass
 class ArrayCheck:
     """Comparison of one analytic gradient with its central-difference estimate.
@@ -243,7 +247,12 @@ def check(module_or_fn, inputs, *, grad=None, upstream=None, rng=None, h=1e-6,
         most ``rtol``. A correct gradient in float64 typically shows
         ``1e-10`` to ``1e-7``; a wrong one ``1e-2`` or more (chapter 15).
     floor : float, optional
-        Passed to :func:`entrywise_relative_error`.
+        Magnitude below which an entry counts as zero, passed to
+        :func:`entrywise_relative_error`; raised to ``ZERO_SCALE`` (1e-4) times
+        the largest entry of all the gradients checked, so that an exactly zero
+        gradient (a Linear's bias before a BatchNorm) and its finite-difference
+        round-off (about ``1e-16·|loss|/h``) do not fail the check. The floor used
+        is ``report.floor``.
 
     Returns
     -------
@@ -289,11 +298,15 @@ def check(module_or_fn, inputs, *, grad=None, upstream=None, rng=None, h=1e-6,
     else:
         raise TypeError(f"check: expected a module (forward/backward) or a callable, "
                         f"got {type(module_or_fn).__name__}")
-    arrays = []
     for (name, a), n in zip(analytic, numeric):
         if a.shape != n.shape:
             raise ValueError(f"check: the analytic gradient of {name} has shape {a.shape}, "
                              f"the numeric one {n.shape}")
+    scale = max((float(np.max(np.abs(g))) for (_, a), n in zip(analytic, numeric)
+                 for g in (a, n) if g.size), default=0.0)
+    floor = max(floor, ZERO_SCALE * scale)  # an exact zero reads as zero, not as round-off
+    arrays = []
+    for (name, a), n in zip(analytic, numeric):
         arrays.append(ArrayCheck(name, a, n, entrywise_relative_error(a, n, floor=floor),
                                  norm_relative_error(a, n, floor=floor)))
     return GradCheckReport(arrays, rtol=rtol, h=h, floor=floor)

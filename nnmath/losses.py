@@ -2,7 +2,7 @@ r"""Losses: mean squared error and softmax cross-entropy, with their gradients.
 
 Every loss is a mean over the batch, so every gradient carries a factor
 ``1/N``. The formulas are derived in chapter 8 and registered in
-:mod:`nnmath.identities.losses`; the classes :class:`MSE` and
+:mod:`nnmath.book.identities.ch08_losses`; the classes :class:`MSE` and
 :class:`SoftmaxCrossEntropy` call these same functions.
 """
 
@@ -270,6 +270,19 @@ class MSE(Module):
         self._T = None
 
     def forward(self, Y, T):
+        """Return the loss ``1/(2N) Σ_n ‖y_n − t_n‖²`` as a float; cache ``Y`` and ``T``.
+
+        Parameters
+        ----------
+        Y : array, shape (N, ...)
+            Predictions.
+        T : array, shape of ``Y``
+            Targets, cast to the dtype of ``Y``.
+
+        Returns
+        -------
+        float
+        """
         Y = as_float_array("MSE.forward", Y, "Y")
         T = as_float_array("MSE.forward", T, "T")
         _check_batch("MSE.forward", Y, T, ("Y", "T"))
@@ -301,6 +314,20 @@ class SoftmaxCrossEntropy(Module):
         self._shape = None
 
     def forward(self, Z, labels):
+        """Return the mean cross-entropy of ``softmax(Z)`` against ``labels``; cache ``P``, ``T``.
+
+        Parameters
+        ----------
+        Z : array, shape (N, C), or (N, T, C) for sequences
+            Logits.
+        labels : array, shape (N,) of int in ``[0, C)``, or one-hot (N, C)
+            ((N, T) or (N, T, C) with sequence logits).
+
+        Returns
+        -------
+        float
+            ``−(1/N) Σ_n log softmax(z_n)_{t_n}``, computed with log-sum-exp.
+        """
         owner = "SoftmaxCrossEntropy.forward"
         Z = as_float_array(owner, Z, "Z")
         shape = Z.shape

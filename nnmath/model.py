@@ -9,7 +9,7 @@ explicit deltas.
 
 import numpy as np
 
-from .module import Module, check_module
+from .module import Module, check_distinct_modules, check_module
 
 __all__ = ["Sequential", "Residual"]
 
@@ -33,7 +33,8 @@ class Sequential(Module):
     TypeError
         If a module has no callable ``forward`` or ``backward``.
     ValueError
-        If no module is given.
+        If no module is given, or one module instance appears twice (also inside
+        a container): each use needs its own instance.
 
     Notes
     -----
@@ -59,6 +60,7 @@ class Sequential(Module):
             raise ValueError("Sequential: needs at least one module, got none")
         for i, module in enumerate(modules):
             check_module("Sequential", module, f"module {i}")
+        check_distinct_modules("Sequential", modules)
         self.layers = list(modules)
 
     def forward(self, X):
@@ -152,6 +154,7 @@ class Residual(Module):
 
     def __init__(self, module):
         self.module = check_module("Residual", module)
+        check_distinct_modules("Residual", [module])
 
     def forward(self, X):
         """Return ``X + module(X)``."""
@@ -173,6 +176,9 @@ class Residual(Module):
 
     def children(self):
         return [self.module]
+
+    def named_children(self):
+        return [("", self.module)]  # the module's names, unprefixed, as in parameters()
 
     def __repr__(self):
         inner = repr(self.module).replace("\n", "\n  ")

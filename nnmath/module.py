@@ -12,7 +12,8 @@ import numbers
 import numpy as np
 
 __all__ = ["Module", "as_float_array", "check_shape", "check_forward_called", "check_module",
-           "check_count", "check_real", "check_float_dtype", "check_rng"]
+           "check_distinct_modules", "check_nonempty", "check_count", "check_real",
+           "check_float_dtype", "check_rng"]
 
 
 class Module:
@@ -50,6 +51,85 @@ class Module:
     def children(self):
         """The modules this module holds (none, unless it is a container)."""
         return []
+
+    def named_children(self):
+        """``(prefix, module)`` of every module held; names below it read ``prefix.name``.
+
+        The prefix is the position (``"0"``, ``"1"``, ...), as in
+        ``parameters()`` of a :class:`~nnmath.Sequential`; ``""`` adds none.
+        """
+        return [(str(i), child) for i, child in enumerate(self.children())]
+
+    # -- state: parameters and buffers --------------------------------------------
+    # A buffer is an array that is state but not trained (BatchNorm's running
+    # statistics): a layer lists the attribute names here, nothing more.
+    buffer_names = ()
+
+    def buffers(self):
+        """List of ``(name, array)``: this module's buffers, then its children's (prefixed)."""
+        named = [(name, getattr(self, name)) for name in self.buffer_names]
+        for prefix, child in self.named_children():
+            get = getattr(child, "buffers", None)
+            for name, array in (get() if callable(get) else []):
+                named.append((f"{prefix}.{name}" if prefix else name, array))
+        return named
+
+    def _state_arrays(self):
+        """``{name: (kind, array)}`` of every parameter and buffer: the arrays themselves."""
+        state = {name: ("parameter", param) for name, param, _ in self.parameters()}
+        state.update((name, ("buffer", array)) for name, array in self.buffers())
+        return state
+
+    def state_dict(self):
+        """Return ``{dotted name: copy}`` of every parameter and buffer.
+
+        Returns
+        -------
+        dict of str to ndarray
+            E.g. ``{"0.W": ..., "0.b": ..., "1.gamma": ..., "1.running_mean": ...}``;
+            copies, so later training does not change them.
+        """
+        return {name: np.array(array, copy=True)
+                for name, (_, array) in self._state_arrays().items()}
+
+    def load_state_dict(self, state):
+        """Copy the arrays of ``state`` (from :meth:`state_dict`) into this module, in place.
+
+        Every layer keeps its own array objects (an optimiser holding them still
+        sees the loaded values).
+
+        Parameters
+        ----------
+        state : dict of str to array_like
+            Exactly the names of :meth:`state_dict`, each with the same shape and dtype.
+
+        Returns
+        -------
+        self
+
+        Raises
+        ------
+        ValueError
+            Naming the missing or unexpected keys, or the key whose shape or dtype
+            differs; nothing is changed then.
+        """
+        owner = f"{type(self).__name__}.load_state_dict"
+        if not isinstance(state, dict):
+            raise TypeError(f"{owner}: expected a dict of arrays, got {type(state).__name__}")
+        own = self._state_arrays()
+        missing, unexpected = sorted(set(own) - set(state)), sorted(set(state) - set(own))
+        if missing or unexpected:
+            raise ValueError(f"{owner}: the state does not match the model: missing keys "
+                             f"{missing}, unexpected keys {unexpected}")
+        for name, (kind, array) in own.items():  # check everything before changing anything
+            value = np.asarray(state[name])
+            if value.shape != array.shape or value.dtype != array.dtype:
+                raise ValueError(f"{owner}: {kind} {name!r} has shape {value.shape} and dtype "
+                                 f"{value.dtype}; the model expects {array.shape} and "
+                                 f"{array.dtype}")
+        for name, (_, array) in own.items():
+            array[...] = state[name]
+        return self
 
     def train(self, mode=True):
         """Put this module and every module it holds in training mode; return it."""
@@ -122,6 +202,13 @@ def check_forward_called(owner, cached):
         raise ValueError(f"{owner}: backward called before forward (nothing cached)")
 
 
+def check_nonempty(owner, X):
+    """Raise ``ValueError`` naming ``owner`` if ``X`` holds no sample (``N = X.shape[0] = 0``)."""
+    if X.shape[0] == 0:
+        raise ValueError(f"{owner}: X has shape {X.shape}, an empty batch; "
+                         f"expected at least one sample (N ≥ 1)")
+
+
 def check_module(owner, value, what="module", *, methods=("forward", "backward")):
     """Raise a TypeError naming ``owner`` unless ``value`` is a module instance.
 
@@ -138,6 +225,35 @@ def check_module(owner, value, what="module", *, methods=("forward", "backward")
                         f"{' or '.join(missing)}(); expected a module with "
                         f"{', '.join(methods)}")
     return value
+
+
+def check_distinct_modules(owner, modules):
+    """Raise a ValueError naming ``owner`` if one module instance appears twice in ``modules``.
+
+    The search goes into containers (``children()``), so ``Sequential(layer,
+    Residual(layer))`` is caught too. A position is the index in ``modules``,
+    then the index among each container's children: ``"1.0"`` is the first
+    module inside module 1. Why refuse: a module keeps its last forward pass for
+    its backward and *sets* its gradients, so a second use overwrites the first
+    (wrong gradients) and a shared weight is listed, and stepped, twice.
+    """
+    seen = {}  # id(module) -> its first position
+
+    def visit(module, position):
+        if id(module) in seen:
+            name = type(module).__name__
+            raise ValueError(
+                f"{owner}: module {position} ({name}) is the same instance as module "
+                f"{seen[id(module)]}; a module keeps its last forward pass for backward, so "
+                f"using one instance twice gives wrong gradients. Use separate instances "
+                f"(a new {name}(...) for each place)")
+        seen[id(module)] = position
+        get = getattr(module, "children", None)
+        for i, child in enumerate(get() if callable(get) else []):
+            visit(child, f"{position}.{i}")
+
+    for i, module in enumerate(modules):
+        visit(module, str(i))
 
 
 # -- argument checks of constructors -------------------------------------------

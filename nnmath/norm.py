@@ -249,6 +249,8 @@ class BatchNorm(Module):
            [ 1.,  1.]]), array([0.1, 0.3]))
     """
 
+    buffer_names = ("running_mean", "running_var")  # state, not trained: in state_dict()
+
     def __init__(self, features, *, eps=1e-5, momentum=0.1, dtype=np.float64):
         self.features = check_count("BatchNorm", "features", features)
         self.eps = _check_eps("BatchNorm", eps)

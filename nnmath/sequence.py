@@ -13,7 +13,7 @@ registry both call, so a proof checks the code that runs.
 import numpy as np
 
 from .module import (Module, as_float_array, check_count, check_float_dtype,
-                     check_forward_called, check_rng, check_shape)
+                     check_forward_called, check_nonempty, check_rng, check_shape)
 
 __all__ = ["embedding_forward", "embedding_grad_W", "positional_grad_P", "rnn_forward",
            "rnn_backward",
@@ -345,6 +345,7 @@ class RNN(Module):
         if X.ndim != 3 or X.shape[2] != self.input_size or X.shape[1] == 0:
             raise ValueError(f"{owner}: X has shape {X.shape}, expected (N, T, "
                              f"{self.input_size}) with T >= 1")
+        check_nonempty(owner, X)
         N = X.shape[0]
         if h0 is None:
             h0 = np.zeros((N, self.hidden_size), dtype=np.result_type(X, self.Wh))
@@ -356,7 +357,7 @@ class RNN(Module):
                                  f"NaN or infinite value(s)")
         Hs = rnn_forward(X, self.Wx, self.Wh, self.b, h0)
         self._cache = (X, Hs, h0)
-        return Hs
+        return Hs.copy()  # the caller's own array, not the cache
 
     def backward(self, dH):
         """BPTT: store ``dWx``, ``dWh``, ``db``, ``dh0``; return ``dX`` (chapter 26)."""

@@ -82,6 +82,34 @@ def _check_model_and_loss(model, loss):
                         f"such as SoftmaxCrossEntropy() (did you swap model and loss?)")
 
 
+def _check_optimizer(model, lr, optimizer):
+    """The optimiser ``fit`` steps (plain SGD for ``lr``) and how to name it in errors."""
+    if (lr is None) == (optimizer is None):
+        given = "both" if lr is not None else "neither"
+        raise TypeError(f"fit: give exactly one of lr (plain SGD) and optimizer (an object "
+                        f"with step()), got {given}")
+    if optimizer is None:
+        lr = check_learning_rate("fit", lr)
+        return SGD(model, lr), f"lr={lr}"
+    if isinstance(optimizer, type) or not callable(getattr(optimizer, "step", None)):
+        raise TypeError(f"fit: optimizer must be an object with a step() method, e.g. "
+                        f"SGD(model, lr=0.1), got {optimizer!r}")
+    return optimizer, f"optimizer {type(optimizer).__name__}, lr={getattr(optimizer, 'lr', '?')}"
+
+
+def _forward(model, X, step, N, batch_size):
+    """``model.forward(X)``; a failure on the short last batch only advises ``drop_last``."""
+    try:
+        return model.forward(X)
+    except ValueError as exc:
+        if step == 1 or len(X) == batch_size:  # not about the batch being short
+            raise
+        raise ValueError(f"fit: the model cannot take the last batch of {len(X)} sample(s) "
+                         f"(N={N} samples in batches of {batch_size}), though it took the "
+                         f"full ones (e.g. BatchNorm needs 2 samples in training mode); pass "
+                         f"drop_last=True to skip it, or choose another batch_size") from exc
+
+
 def _evaluate(model, loss, X, T, classify):
     """Loss (and accuracy) of ``model`` on ``(X, T)`` in evaluation mode, as one batch."""
     set_mode = getattr(model, "train", None)  # a Module; other models have no modes
@@ -99,8 +127,9 @@ def _evaluate(model, loss, X, T, classify):
     return scores
 
 
-def fit(model, loss, X, T, *, epochs, batch_size, lr, rng, progress=True, validation=None):
-    r"""Train ``model`` by mini-batch SGD and return the per-epoch history.
+def fit(model, loss, X, T, *, epochs, batch_size, rng, lr=None, optimizer=None,
+        drop_last=False, progress=True, validation=None):
+    r"""Train ``model`` by mini-batch gradient descent and return the per-epoch history.
 
     Parameters
     ----------
@@ -113,11 +142,18 @@ def fit(model, loss, X, T, *, epochs, batch_size, lr, rng, progress=True, valida
     T : array, shape (N, C) of targets, or (N,) int labels for classification
     epochs : int ≥ 1
     batch_size : int ≥ 1
-        The last batch of an epoch may be smaller.
-    lr : float > 0
+        The last batch of an epoch may be smaller (see ``drop_last``).
     rng : numpy.random.Generator
         Shuffles the samples at the start of every epoch; the same generator
         state gives the same history.
+    lr : float > 0, optional
+        Train with plain :class:`~nnmath.optim.SGD` at this learning rate.
+    optimizer : object with ``step()``, optional
+        Or train with this optimiser (built on ``model``). Give exactly one of
+        ``lr`` and ``optimizer``.
+    drop_last : bool, optional
+        Skip the last batch of an epoch when it is smaller than ``batch_size``
+        (e.g. one sample, which BatchNorm cannot normalise in training mode).
     progress : bool, optional
         Show a tqdm progress bar over epochs, with the last epoch's loss
         (notebooks pass False).
@@ -128,7 +164,7 @@ def fit(model, loss, X, T, *, epochs, batch_size, lr, rng, progress=True, valida
     Returns
     -------
     history : dict
-        ``{"loss": [...]}``: per epoch, the mean over all samples of the
+        ``{"loss": [...]}``: per epoch, the mean over the samples trained on of the
         loss of their batch (computed before that batch's update; a short
         last batch counts with its size). With
         :class:`~nnmath.losses.SoftmaxCrossEntropy` also ``"accuracy"``: the
@@ -138,24 +174,29 @@ def fit(model, loss, X, T, *, epochs, batch_size, lr, rng, progress=True, valida
     Raises
     ------
     TypeError, ValueError
-        For bad arguments (naming ``fit`` and the problem).
+        For bad arguments (naming ``fit`` and the problem); when the model
+        cannot take the short last batch (advising ``drop_last=True``).
     FloatingPointError
         When the loss or a parameter stops being finite (naming the epoch
         and step; usually the learning rate is too large).
 
     Notes
     -----
-    Each step computes ``∂L/∂W`` for the batch by backpropagation (chapter 9;
-    the batch form is chapter 11) and applies :class:`~nnmath.optim.SGD`.
+    The model is put in training mode first (``model.train()``), whatever
+    mode it was in, and stays in it. Each step computes ``∂L/∂W`` for the
+    batch by backpropagation (chapter 9; the batch form is chapter 11) and
+    applies :class:`~nnmath.optim.SGD` (or ``optimizer.step()``).
     A model whose ``can_skip_input_grad`` is true (``Sequential``, ``Linear``)
     is asked not to compute the gradient with respect to the data, which
     training never uses.
     """
     epochs = _check_count("epochs", epochs)
     batch_size = _check_count("batch_size", batch_size)
-    lr = check_learning_rate("fit", lr)
+    if not isinstance(drop_last, (bool, np.bool_)):
+        raise TypeError(f"fit: drop_last must be True or False, got {drop_last!r}")
     check_rng("fit", rng)
     _check_model_and_loss(model, loss)
+    optimizer, how = _check_optimizer(model, lr, optimizer)
     X, T = _check_data(X, T)
     if validation is not None:
         if not isinstance(validation, (tuple, list)) or len(validation) != 2:
@@ -163,8 +204,14 @@ def fit(model, loss, X, T, *, epochs, batch_size, lr, rng, progress=True, valida
         validation = _check_data(*validation)
     classify = isinstance(loss, SoftmaxCrossEntropy)
     skip_input_grad = getattr(model, "can_skip_input_grad", False)
-    optimizer = SGD(model, lr)
+    if callable(getattr(model, "train", None)):  # a Module: an eval-mode model would not learn
+        model.train()
     N = X.shape[0]
+    starts = range(0, N - batch_size + 1 if drop_last else N, batch_size)
+    if not starts:
+        raise ValueError(f"fit: drop_last=True with batch_size={batch_size} > N={N} samples "
+                         f"leaves no batch to train on")
+    trained = starts[-1] + min(batch_size, N - starts[-1])  # samples per epoch
     history = {"loss": []}
     if classify:
         history["accuracy"] = []
@@ -174,16 +221,16 @@ def fit(model, loss, X, T, *, epochs, batch_size, lr, rng, progress=True, valida
     for epoch in bar:
         order = rng.permutation(N)
         total_loss, correct = 0.0, 0.0
-        for step, start in enumerate(range(0, N, batch_size), start=1):
+        for step, start in enumerate(starts, start=1):
             batch = order[start:start + batch_size]
             # Overflow is reported below, with the epoch and step, not as a warning.
             with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
-                Y = model.forward(X[batch])
+                Y = _forward(model, X[batch], step, N, batch_size)
                 value = loss.forward(Y, T[batch])
                 if not math.isfinite(value):
                     raise FloatingPointError(
                         f"fit: the loss became {value} at epoch {epoch}, step {step} "
-                        f"(lr={lr}); try a smaller learning rate")
+                        f"({how}); try a smaller learning rate")
                 if skip_input_grad:  # the data need no gradient
                     model.backward(loss.backward(), input_grad=False)
                 else:
@@ -196,10 +243,10 @@ def fit(model, loss, X, T, *, epochs, batch_size, lr, rng, progress=True, valida
             if not np.all(np.isfinite(param)):
                 raise FloatingPointError(
                     f"fit: parameter {name!r} stopped being finite at epoch {epoch} "
-                    f"(last step {step}, lr={lr}); try a smaller learning rate")
-        history["loss"].append(total_loss / N)
+                    f"(last step {step}, {how}); try a smaller learning rate")
+        history["loss"].append(total_loss / trained)
         if classify:
-            history["accuracy"].append(correct / N)
+            history["accuracy"].append(correct / trained)
         if validation is not None:
             for key, value in _evaluate(model, loss, *validation, classify).items():
                 history[f"val_{key}"].append(value)

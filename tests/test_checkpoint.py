@@ -54,7 +54,7 @@ def test_wrong_architecture_is_named_and_model_untouched(tmp_path):
 
 def test_missing_layers_are_named(tmp_path):
     path = save(mlp([3, 4, 2], 0), tmp_path / "m.npz")
-    with pytest.raises(ValueError, match=r"missing parameters \['4\.W', '4\.b'\]"):
+    with pytest.raises(ValueError, match=r"missing keys \['4\.W', '4\.b'\]"):
         load(mlp([3, 4, 2, 2], 1), path)
 
 

@@ -115,8 +115,8 @@ def test_check_uses_the_given_floor():
     np.testing.assert_allclose(default.max_error, 1e-2, rtol=1e-3)
     np.testing.assert_allclose(default.arrays[0].array_error, np.sqrt(2) * 1e-2, rtol=1e-3)
     assert default.passed
-    tiny = run(floor=1e-12)
-    assert tiny.floor == 1e-12
+    tiny = run(floor=1e-11)  # above ZERO_SCALE × 2e-8, so the given floor is the one used
+    assert tiny.floor == 1e-11
     np.testing.assert_allclose(tiny.max_error, 0.5, rtol=1e-3)
     np.testing.assert_allclose(tiny.arrays[0].array_error, 0.5, rtol=1e-3)
     assert not tiny.passed

@@ -94,6 +94,8 @@ class Tensor:
             requires_grad = any(p.requires_grad for p in _parents)
         else:
             try:
+                if np.iscomplexobj(data):  # np.array would drop the imaginary part, warning only
+                    raise TypeError("complex values are not supported")
                 self.data = np.array(data, dtype=np.float64)
             except (TypeError, ValueError) as exc:
                 raise TypeError(f"Tensor: cannot convert {type(data).__name__} to a float64 "
