@@ -29,6 +29,10 @@ from .conv import Conv2d, MaxPool2d, Flatten
 from . import attention, sequence
 from .sequence import Embedding, PositionalEmbedding, RNN
 from .attention import SelfAttention
+from . import flash, gelu, gpt, rmsnorm, rope
+from .gelu import GELU
+from .rmsnorm import RMSNorm
+from .gpt import GPT
 
 __all__ = ["activations", "autodiff", "gradcheck", "init", "layers", "losses", "matmul",
            "Module", "Linear", "Sigmoid", "Tanh", "ReLU", "LeakyReLU", "Identity", "Softmax",
@@ -36,4 +40,5 @@ __all__ = ["activations", "autodiff", "gradcheck", "init", "layers", "losses", "
            "optim", "train", "Sequential", "SGD", "Adam", "AdamW", "fit", "clip_grad_norm",
            "norm", "regularization", "Residual", "LayerNorm", "BatchNorm", "Dropout",
            "im2col", "conv", "Conv2d", "MaxPool2d", "Flatten",
-           "attention", "sequence", "Embedding", "PositionalEmbedding", "RNN", "SelfAttention"]
+           "attention", "sequence", "Embedding", "PositionalEmbedding", "RNN", "SelfAttention",
+           "flash", "gelu", "gpt", "rmsnorm", "rope", "GELU", "RMSNorm", "GPT"]

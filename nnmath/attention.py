@@ -4,13 +4,17 @@ r"""Scaled dot-product attention and a multi-head self-attention layer (chapter 
 ``Y = A V``; :func:`attention_backward` returns ``dQ, dK, dV`` without forming
 any Jacobian. Both work on any leading batch axes, e.g. ``(N, heads, T, d)``.
 :class:`SelfAttention` adds the projections and splits the width into heads by
-reshapes.
+reshapes; with ``rope`` it turns each head's queries and keys by their
+positions (:mod:`nnmath.rope`), and with ``block_size`` it runs the
+memory-efficient kernels of :mod:`nnmath.flash`.
 """
 
 import numpy as np
 
 from .activations import softmax, softmax_backward
+from .flash import block_attention_backward, block_attention_forward
 from .module import Module, as_float_array, check_count, check_forward_called, check_shape
+from .rope import rope, rope_angles, rope_backward
 from .sequence import check_init
 
 __all__ = ["causal_mask", "attention_forward", "attention_backward", "split_heads",
@@ -102,7 +106,7 @@ def merge_heads(Z):
     return Z.transpose(0, 2, 1, 3).reshape(N, T, H * dh)
 
 
-def self_attention_backward(dY, X, Q, K, V, A, C, Wq, Wk, Wv, Wo):
+def self_attention_backward(dY, X, Q, K, V, A, C, Wq, Wk, Wv, Wo, *, heads_backward=None):
     r"""Gradients of multi-head self-attention given its forward cache.
 
     Parameters
@@ -116,6 +120,10 @@ def self_attention_backward(dY, X, Q, K, V, A, C, Wq, Wk, Wv, Wo):
     C : array, shape (N, T, D)
         The heads' outputs side by side (:func:`merge_heads`).
     Wq, Wk, Wv, Wo : arrays, shape (D, D)
+    heads_backward : callable, optional
+        ``dC_heads -> (dQ, dK, dV)``, all ``(N, heads, T, d_h)``; by default
+        :func:`attention_backward` with ``Q, K, V, A`` (the layer passes the
+        block kernels and the rotary embedding's backward here).
 
     Returns
     -------
@@ -132,7 +140,9 @@ def self_attention_backward(dY, X, Q, K, V, A, C, Wq, Wk, Wv, Wo):
     X2, dY2 = X.reshape(N * T, D), dY.reshape(N * T, D)
     dWo = C.reshape(N * T, D).T @ dY2
     dC = split_heads((dY2 @ Wo.T).reshape(N, T, D), Q.shape[1])
-    dQ, dK, dV = (merge_heads(g).reshape(N * T, D) for g in attention_backward(dC, Q, K, V, A))
+    grads = (attention_backward(dC, Q, K, V, A) if heads_backward is None
+             else heads_backward(dC))
+    dQ, dK, dV = (merge_heads(g).reshape(N * T, D) for g in grads)
     dX = dQ @ Wq.T + dK @ Wk.T + dV @ Wv.T      # X is used three times: the gradients add
     return dX.reshape(N, T, D), X2.T @ dQ, X2.T @ dK, X2.T @ dV, dWo
 
@@ -148,6 +158,13 @@ class SelfAttention(Module):
         Number of heads; must divide ``d_model``.
     causal : bool, optional
         Mask the future: position ``t`` attends to ``s ≤ t`` only.
+    rope : bool, optional
+        Rotary position embedding on each head's queries and keys
+        (:func:`nnmath.rope.rope`, rotate-half, base 10000); needs an even head width.
+    block_size : int, optional
+        Run :func:`nnmath.flash.block_attention_forward` and its backward with
+        this many keys per block: the same results to round-off, memory
+        ``O(T · block_size)`` per head instead of ``O(T²)``; ``A`` stays None.
     rng : numpy.random.Generator, optional
     dtype : floating dtype, optional
 
@@ -176,13 +193,21 @@ class SelfAttention(Module):
     (3, 5, 8)
     """
 
-    def __init__(self, d_model, n_heads=1, *, causal=False, rng=None, dtype=np.float64):
+    def __init__(self, d_model, n_heads=1, *, causal=False, rope=False, block_size=None,
+                 rng=None, dtype=np.float64):
         self.d_model = check_count("SelfAttention", "d_model", d_model)
         self.n_heads = check_count("SelfAttention", "n_heads", n_heads)
         if self.d_model % self.n_heads:
             raise ValueError(f"SelfAttention: d_model = {self.d_model} is not divisible by "
                              f"n_heads = {self.n_heads}")
         self.causal = bool(causal)
+        self.rope = bool(rope)
+        if self.rope and (self.d_model // self.n_heads) % 2:
+            raise ValueError(f"SelfAttention: rope needs an even head width, got d_model / "
+                             f"n_heads = {self.d_model} / {self.n_heads} = "
+                             f"{self.d_model // self.n_heads}")
+        self.block_size = None if block_size is None else check_count(
+            "SelfAttention", "block_size", block_size)
         rng, dtype = check_init("SelfAttention", rng, dtype)
         D = self.d_model
         self.Wq, self.Wk, self.Wv, self.Wo = (
@@ -190,6 +215,7 @@ class SelfAttention(Module):
         self.dWq = self.dWk = self.dWv = self.dWo = None
         self.A = None
         self._cache = None
+        self._flash = None      # (O per head, log-sum-exp) of the block path
 
     def forward(self, X):
         """Return ``(N, T, D)`` attention outputs; cache what backward needs."""
@@ -201,7 +227,16 @@ class SelfAttention(Module):
         X2 = X.reshape(N * T, D)
         Q, K, V = (split_heads((X2 @ W).reshape(N, T, D), self.n_heads)
                    for W in (self.Wq, self.Wk, self.Wv))
-        Yh, self.A = attention_forward(Q, K, V, causal_mask(T) if self.causal else None)
+        if self.rope:                                   # turn q_t and k_t by their position t
+            angles = rope_angles(T, D // self.n_heads)
+            Q, K = rope(Q, *angles), rope(K, *angles)
+        if self.block_size is None:
+            Yh, self.A = attention_forward(Q, K, V, causal_mask(T) if self.causal else None)
+            self._flash = None
+        else:                                           # keep O and each row's log-sum-exp only
+            Yh, lse = block_attention_forward(Q, K, V, causal=self.causal,
+                                              block_size=self.block_size)
+            self.A, self._flash = None, (Yh, lse)
         C = merge_heads(Yh)                             # heads side by side: (N, T, D)
         self._cache = (X, Q, K, V, C)
         return (C.reshape(N * T, D) @ self.Wo).reshape(N, T, D)
@@ -213,13 +248,34 @@ class SelfAttention(Module):
         dY = as_float_array("SelfAttention.backward", dY, "dY")
         check_shape("SelfAttention.backward", "dY", dY, X.shape)
         dX, self.dWq, self.dWk, self.dWv, self.dWo = self_attention_backward(
-            dY, X, Q, K, V, self.A, C, self.Wq, self.Wk, self.Wv, self.Wo)
+            dY, X, Q, K, V, self.A, C, self.Wq, self.Wk, self.Wv, self.Wo,
+            heads_backward=self._heads_backward(Q, K, V))
         return dX
+
+    def _heads_backward(self, Q, K, V):
+        """``dC_heads -> (dQ, dK, dV)`` for the block kernels and rope; None for the plain path."""
+        if self._flash is None and not self.rope:
+            return None
+
+        def heads_backward(dC):
+            if self._flash is None:
+                dQ, dK, dV = attention_backward(dC, Q, K, V, self.A)
+            else:
+                dQ, dK, dV = block_attention_backward(dC, Q, K, V, *self._flash,
+                                                      causal=self.causal,
+                                                      block_size=self.block_size)
+            if self.rope:                               # Y = R X: ∂L/∂X = Rᵀ δ, turn back
+                angles = rope_angles(Q.shape[2], Q.shape[3])
+                dQ, dK = rope_backward(dQ, *angles), rope_backward(dK, *angles)
+            return dQ, dK, dV
+        return heads_backward
 
     def parameters(self):
         return [("Wq", self.Wq, self.dWq), ("Wk", self.Wk, self.dWk),
                 ("Wv", self.Wv, self.dWv), ("Wo", self.Wo, self.dWo)]
 
     def __repr__(self):
-        return (f"SelfAttention({self.d_model}, n_heads={self.n_heads}, causal={self.causal}, "
-                f"dtype={self.Wq.dtype})")
+        extra = (", rope=True" if self.rope else "") + (
+            f", block_size={self.block_size}" if self.block_size else "")
+        return (f"SelfAttention({self.d_model}, n_heads={self.n_heads}, causal={self.causal}"
+                f"{extra}, dtype={self.Wq.dtype})")

@@ -18,7 +18,9 @@ The parts, read in this order:
   means, powers and square roots (chapters 20 and 21);
 * :mod:`~nnmath.autodiff.sequence`: ``batched_matmul``, ``where`` and ``stack``,
   primitives with their own rules, and embeddings, the RNN and attention built
-  from them (chapters 26 to 28).
+  from them (chapters 26 to 28);
+* :mod:`~nnmath.autodiff.gpt`: ``erf`` (a primitive with its own rule) and
+  GELU, RMSNorm, the rotary embedding and a whole GPT composed from the rest.
 
 Two small helpers serve the core: :mod:`~nnmath.autodiff.order` (the
 topological order of the backward pass) and :mod:`~nnmath.autodiff.shapes`
@@ -48,10 +50,11 @@ from . import conv
 from .conv import conv2d, flatten, max_pool2d, patch_indices
 from . import sequence
 from .sequence import batched_matmul, stack, where
+from . import gpt
 
 __all__ = ["Tensor", "as_tensor", "topological_order", "unbroadcast", "leaky_relu",
            "log_softmax", "logsumexp", "maximum", "mse_loss", "softmax",
            "softmax_cross_entropy_loss", "from_sequential", "reverse_mode_jacobian",
            "norm", "batch_norm", "layer_norm", "inv", "logdet", "solve", "jvp", "hvp",
            "forward_mode_jacobian", "conv", "conv2d", "flatten", "max_pool2d", "patch_indices",
-           "sequence", "batched_matmul", "stack", "where"]
+           "sequence", "batched_matmul", "stack", "where", "gpt"]

@@ -9,7 +9,9 @@ the file was converted from the copy distributed with scikit-learn.
 
 The 8×8 handwritten digits ship as ``nnmath/data/digits.npz``
 (:func:`load_digits`, :mod:`nnmath.data.digits`; licence and citation in
-``nnmath/data/README.md``).
+``nnmath/data/README.md``). The book's own prose ships as
+``nnmath/data/book_prose.txt`` for character-level language models
+(:mod:`nnmath.data.text`).
 """
 
 import io
@@ -21,8 +23,10 @@ import numpy as np
 from ..module import check_rng
 from .digits import load_digits
 from .sequences import reversal_data
+from .text import CharTokenizer, load_book_text, text_windows, train_val_split
 
-__all__ = ["load_digits", "reversal_data", "load_iris", "IRIS_FEATURES", "IRIS_CLASSES", "sine_data",
+__all__ = ["load_digits", "reversal_data", "load_book_text", "CharTokenizer", "text_windows",
+           "train_val_split", "load_iris", "IRIS_FEATURES", "IRIS_CLASSES", "sine_data",
            "train_test_split",
            "Standardizer"]
 
