@@ -183,3 +183,99 @@ def test_custom_proof_must_accept_the_formula_under_test():
     assert not all(r.holds for r in ce.prove(
         lambda delta, out, Z, T: delta * los.cross_entropy_grad_from_probs(softmax_any(Z), T)
         * 2))
+
+
+# -- proofs for every size ---------------------------------------------------------------
+from nnmath.book.identities.ch06_activations import tanh_any as _tanh6  # noqa: E402
+from nnmath.book.identities.ch20_layer_norm import standardize_any  # noqa: E402
+
+ALL_SIZES = [n for n in NAMES if "all_sizes_proof" in REGISTRY[n].extra]
+
+
+def _own(identity):
+    return identity.extra.get("all_sizes_twin", identity.compact)
+
+
+def _dropped_mean_term(axis):
+    def wrong(delta, out, X, gamma, beta, eps):    # forgets the x-hat term of the Jacobian
+        _, inv_std = standardize_any(X, axis, eps)
+        G = delta * gamma
+        return inv_std * (G - G.mean(axis=axis, keepdims=True))
+    return wrong
+
+
+def _unscaled(name):
+    def wrong(delta, out, Q, K, V):                 # the 1/sqrt(d) forgotten
+        return REGISTRY[name].compact(delta, out, Q, K, V) * sp.sqrt(Q.shape[-1])
+    return wrong
+
+
+# A plausible mistake for every entry with a proof for every size (on symbolic inputs).
+PLAUSIBLE_ALL_SIZES = {
+    "linear_map_grad_x": lambda delta, out, W, x: -(W.T @ delta),           # sign slip
+    "quadratic_form_grad": lambda delta, out, A, x: delta * 2 * (A @ x),    # assumes A = A^T
+    "quadratic_form_grad_A": lambda delta, out, A, x: delta * np.multiply.outer(x, A @ x),
+    "vector_matmul_grad_W": lambda delta, out, x, W: np.multiply.outer(x, delta) / x.shape[0],
+    "column_matvec_grad_W": lambda delta, out, W, x: -np.multiply.outer(delta, x),
+    "matmul_grad_W": lambda delta, out, X, W: (X.T @ delta) / X.shape[0],
+    "matmul_grad_X": lambda delta, out, X, W: (delta @ W.T) / W.shape[1],
+    "sigmoid_backward": lambda delta, out, Z: delta * out,                  # sigma for sigma'
+    "tanh_backward": lambda delta, out, Z: delta * (1 - Z * Z),             # input for output
+    "relu_backward": lambda delta, out, Z: np.where(Z < 0, delta, 0),       # mask reversed
+    "leaky_relu_backward": lambda delta, out, Z, slope: np.where(Z > 0, delta, 0),  # no slope
+    "bias_grad": lambda delta, out, X, b: np.sum(delta, axis=0) / X.shape[0],        # mean
+    "one_layer_delta": lambda delta, out, z, u: delta * u,                  # f' forgotten
+    "one_layer_grad_W": lambda delta, out, W, x, b, u: delta * np.multiply.outer(u, x),
+    "one_layer_grad_b": lambda delta, out, W, x, b, u: delta * u,
+    "one_layer_grad_x": lambda delta, out, W, x, b, u: delta * (W.T @ u),
+    "mse_grad": lambda delta, out, Y, T: delta * (Y - T),                   # 1/N forgotten
+    "softmax_jacobian": lambda delta, out, z: delta * out * (1 - out),      # diagonal only
+    "softmax_backward": lambda delta, out, Z: delta * out * (1 - out),      # diagonal only
+    "softmax_cross_entropy_grad": lambda delta, out, Z, T: delta * (softmax_any(Z) - T),
+    "backprop_output_delta": lambda delta, out, Z, T: delta * (_tanh6(Z) - T),   # no f'
+    "backprop_delta_recursion": lambda delta, out, Z, W: mm.matmul_grad_X(delta, W),
+    "backprop_layer_grad_W": lambda delta, out, X, W: mm.matmul_grad_W(X, delta),
+    "backprop_layer_grad_X": lambda delta, out, X, W: mm.matmul_grad_X(delta, W),
+    "minibatch_grad_W_outer_products":
+        lambda delta, out, X, W: np.einsum("nd,nc->ndc", X, delta).mean(axis=0),
+    "inverse_grad": lambda delta, out, X: -(out @ delta @ out),             # transposes lost
+    "trace_quadratic_grad_W": lambda delta, out, A, W: delta * 2 * (A @ W),  # A = A^T assumed
+    "trace_quadratic_grad_A": lambda delta, out, A, W: delta * (W @ W.T) / 2,
+    "softmax_cross_entropy_hvp": lambda delta, out, Z, V, T: delta * act.softmax_backward(
+        V, softmax_any(Z)),                                                 # 1/N forgotten
+    "layer_norm_grad_X": _dropped_mean_term(-1),
+    "layer_norm_grad_gamma": lambda delta, out, X, gamma, beta, eps: np.sum(delta, axis=0),
+    "layer_norm_grad_beta": lambda delta, out, X, gamma, beta, eps: np.mean(delta, axis=0),
+    "batch_norm_grad_X": _dropped_mean_term(0),
+    "batch_norm_grad_gamma": lambda delta, out, X, gamma, beta, eps: np.sum(delta * X, axis=0),
+    "batch_norm_eval_grad_X":
+        lambda delta, out, X, gamma, beta, mean, var, eps: delta * gamma / np.sqrt(var),
+    "residual_grad_X": lambda delta, out, X, W: mm.matmul_grad_X(
+        act.tanh_backward(delta, _tanh6(X @ W)), W),                       # identity lost
+    "weight_decay_grad": lambda delta, out, W, lam: delta * W,              # lambda lost
+    "dropout_backward": lambda delta, out, X, mask, p: delta * mask,        # 1/(1-p) lost
+    **{f"{p}attention_grad_V": (lambda p: lambda delta, out, Q, K, V: REGISTRY[
+        f"{p}attention_grad_V"].compact(delta, out, Q, K, V) * 2)(p) for p in ("", "causal_")},
+    **{f"{p}attention_grad_{w}": _unscaled(f"{p}attention_grad_{w}")
+       for p in ("", "causal_") for w in "QK"},
+}
+
+
+def test_every_proof_for_all_sizes_has_a_plausible_mistake():
+    assert set(ALL_SIZES) <= set(PLAUSIBLE_ALL_SIZES), set(ALL_SIZES) - set(PLAUSIBLE_ALL_SIZES)
+
+
+@pytest.mark.parametrize("name", ALL_SIZES)
+def test_proof_for_every_size_rejects_a_formula_off_by_a_factor(name):
+    identity = REGISTRY[name]
+    own = _own(identity)
+    result = identity.prove_all_sizes(lambda delta, out, *a, **k: 1.5 * own(delta, out, *a, **k))
+    assert not result.holds, f"{name}: the proof for every size accepted 1.5 x the formula"
+    assert "reason" not in result.details, result.details.get("reason")  # decided, not crashed
+
+
+@pytest.mark.parametrize("name", ALL_SIZES)
+def test_proof_for_every_size_rejects_a_plausible_mistake(name):
+    result = REGISTRY[name].prove_all_sizes(PLAUSIBLE_ALL_SIZES[name])
+    assert not result.holds, f"{name}: the proof for every size accepted the mistake"
+    assert "cannot run" not in result.details.get("reason", ""), result.details["reason"]

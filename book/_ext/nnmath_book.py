@@ -8,7 +8,8 @@ is typed by hand: title, LaTeX, shapes and verification routes all come from
 
 While a page with the directive is read, every identity it shows is checked
 by every route the entry supports: the exact SymPy check at the entry's fixed
-sizes (and its proof for every size, where it has one), finite differences on
+sizes (and its proof for every size, where it has one; each entry says which it
+has: "proof for every size" or "checked at sizes ..."), finite differences on
 fixed random inputs and, where the entry has one, the autodiff engine (about
 5 s for the whole registry, each identity once per build). An entry written in
 the column convention is tagged as such. A failure is a
@@ -67,7 +68,7 @@ def _sympy_route(identity):
     text = (f"exactly, by SymPy, at fixed sizes ({len(checks)} "
             f"check{'s' if len(checks) != 1 else ''})")
     if all_sizes is not None:
-        text += " and for all sizes (a proof in index notation)"
+        text += f" and for every size (a proof in {identity.all_sizes_method})"
     problem = ("no SymPy check ran" if not results else
                f"the SymPy check does not hold: {'; '.join(failed)}" if failed else "")
     return not problem, text, problem
@@ -124,6 +125,8 @@ def _verification(identity, location, *, sympy):
         text = ": not yet"
     if not sympy and "sympy" in identity.routes:
         text += "; exactly, by SymPy at fixed sizes, in make test"
+        if identity.all_sizes_method:
+            text += f", and for every size (a proof in {identity.all_sizes_method})"
     para += nodes.Text(text + ".")
     return para
 
@@ -183,6 +186,18 @@ def _toc_order(env):
 
 # -- the directive -------------------------------------------------------------
 
+def _proof_status(identity):
+    """"Proof for every size (method)" or "Checked at sizes ...": what SymPy establishes."""
+    para = nodes.paragraph(classes=["nnmath-proof-status"])
+    status = identity.proof_status
+    para += nodes.strong(text=status[0].upper() + status[1:])
+    missing = identity.extra.get("all_sizes_missing")
+    if missing:
+        para += nodes.Text(f" (no proof for every size: {missing})")
+    para += nodes.Text(".")
+    return para
+
+
 def _entry(identity, *, docname, lineno, with_chapter, as_label, env):
     """One identity: title, LaTeX, shapes, where it is derived, how it is verified."""
     anchor = f"identity-{identity.name}"
@@ -210,6 +225,7 @@ def _entry(identity, *, docname, lineno, with_chapter, as_label, env):
         shapes += nodes.literal(text="y = W x")
         shapes += nodes.Text(")")
     box += shapes
+    box += _proof_status(identity)
     box += _verification(identity, (docname, lineno),
                          sympy=env.config.nnmath_prove_at_build)
     std = env.get_domain("std")

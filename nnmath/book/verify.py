@@ -69,11 +69,12 @@ def _run_proof(identity):
     if not checks and all_sizes is None:
         return RouteResult("FAIL", "no check")
     failed = sum(not p.holds for p in checks)
-    detail = f"{len(checks)} at fixed sizes"
     if all_sizes is not None:
-        detail += " + proof for all sizes"
+        detail = f"proof for every size ({identity.all_sizes_method}) + {len(checks)} at fixed sizes"
+    else:
+        detail = f"checked at {len(checks)} fixed sizes"
     if failed or (all_sizes is not None and not all_sizes.holds):
-        bad = f"{failed}/{len(checks)} at fixed sizes" if failed else "proof for all sizes"
+        bad = f"{failed}/{len(checks)} at fixed sizes" if failed else "proof for every size"
         return RouteResult("FAIL", bad)
     return RouteResult("ok", detail)
 
@@ -160,6 +161,9 @@ def format_table(rows):
     line = "  ".join(f"{h:<{w}}" for h, w in zip(header, widths)).rstrip()
     lines = [line, "  ".join("-" * w for w in widths)]
     lines += ["  ".join(f"{c:<{w}}" for c, w in zip(cell, widths)).rstrip() for cell in cells]
+    proven = sum(r.sympy.detail.startswith("proof for every size") for r in rows)
+    lines.append(f"proof for every size: {proven} of {len(rows)} identities; the others are "
+                 f"checked at fixed sizes")
     failed = [r.name for r in rows if r.failed]
     if failed:
         lines.append(f"FAILED: {len(failed)} of {len(rows)} identities: {', '.join(failed)}")

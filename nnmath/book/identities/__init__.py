@@ -18,5 +18,7 @@ TOPIC_MODULES = tuple(sorted(m.name for m in pkgutil.iter_modules(__path__)
 for _name in TOPIC_MODULES:
     importlib.import_module(f"{__name__}.{_name}")
 
+from . import all_sizes  # noqa: E402  (the proofs for every size, once every entry exists)
+
 __all__ = ["REGISTRY", "ROUTES", "IdentityEntry", "NumericCheck", "TOPIC_MODULES",
            "for_chapter", "get", "register"]

@@ -18,6 +18,7 @@ import numpy as np
 import sympy as sp
 
 from ... import activations as act
+from ..allsizes import IndexArray
 from ..symbolic import prove_vjp
 from . import tensor_routes as tr
 from .core import IdentityEntry, register
@@ -37,7 +38,13 @@ sym_log = elementwise(sp.log)
 
 
 def tanh_any(Z):
-    """``tanh`` of a numeric array, or SymPy's ``tanh`` of each entry of an object array."""
+    """``tanh`` of a numeric array, or SymPy's ``tanh`` of each entry of an object array.
+
+    An :class:`~nnmath.book.allsizes.IndexArray` (symbolic sizes) takes NumPy's
+    ``np.tanh``, which it maps to SymPy's entry by entry.
+    """
+    if isinstance(Z, IndexArray):
+        return np.tanh(Z)
     Z = np.asarray(Z)
     return sym_tanh(Z) if Z.dtype == object else act.tanh(Z)
 

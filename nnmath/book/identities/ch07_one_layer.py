@@ -14,6 +14,7 @@ from ... import layers as lay
 from ..chapters import ch07_one_layer as ch07
 from ...activations import tanh, tanh_backward
 from . import tensor_routes as tr
+from ..allsizes import IndexArray
 from .ch06_activations import elementwise
 from .core import IdentityEntry, register
 
@@ -45,7 +46,12 @@ _sym_tanh = elementwise(TanhSymbol)
 
 
 def tanh_any(Z):
-    """``tanh`` of a numeric array, or :class:`TanhSymbol` of each entry of an object array."""
+    """``tanh`` of a numeric array, or :class:`TanhSymbol` of each entry of an object array.
+
+    Of an :class:`~nnmath.book.allsizes.IndexArray`: :class:`TanhSymbol` of each entry.
+    """
+    if isinstance(Z, IndexArray):
+        return Z.map(TanhSymbol)
     Z = np.asarray(Z)
     return _sym_tanh(Z) if Z.dtype == object else tanh(Z)
 

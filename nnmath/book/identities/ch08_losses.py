@@ -15,6 +15,7 @@ import numpy as np
 
 from ... import activations as act
 from ... import losses as los
+from ..allsizes import IndexArray
 from ..symbolic import prove_vjp, symbol_array
 from .ch06_activations import sym_exp, sym_log
 from .core import IdentityEntry, register
@@ -29,7 +30,14 @@ def sym_softmax(Z):
 
 
 def softmax_any(Z):
-    """Stable softmax of a numeric array, or :func:`sym_softmax` of an object array (glue)."""
+    """Stable softmax of a numeric array, or :func:`sym_softmax` of an object array (glue).
+
+    Of an :class:`~nnmath.book.allsizes.IndexArray` (symbolic sizes): the
+    textbook ``exp(z) / Σ exp(z)`` over the last axis, with NumPy's functions.
+    """
+    if isinstance(Z, IndexArray):
+        E = np.exp(Z)
+        return E / np.sum(E, axis=-1, keepdims=True)
     Z = np.asarray(Z)
     return sym_softmax(Z) if Z.dtype == object else act.softmax(Z)
 

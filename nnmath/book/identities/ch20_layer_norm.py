@@ -9,11 +9,24 @@ covers every ``ε``; the engine route is built from ``mean``, ``-``, ``**``, ``s
 """
 
 from ... import autodiff as ad
-from ...norm import affine_grads, standardize_backward
-from ..chapters.ch20_layer_norm import row_jacobian, standardize_any
+from ...norm import affine_grads, standardize, standardize_backward
+from ..allsizes import IndexArray
+from ..chapters.ch20_layer_norm import row_jacobian
+from ..chapters.ch20_layer_norm import standardize_any as _chapter_standardize_any
 from .core import IdentityEntry, register
 
 LAYER_NORM = "derivations/20_layer_norm"
+
+
+def standardize_any(X, axis, eps):
+    """``(x̂, 1/s)`` as the layer computes them: the chapter's glue, or for an
+    :class:`~nnmath.book.allsizes.IndexArray` (symbolic sizes) the library's own
+    :func:`nnmath.norm.standardize`."""
+    if isinstance(X, IndexArray):
+        return standardize(X, axis, eps)[:2]
+    return _chapter_standardize_any(X, axis, eps)
+
+
 def layer_norm_any(X, gamma, beta, eps):
     """LayerNorm's forward over the last axis, for numbers or SymPy symbols."""
     return standardize_any(X, -1, eps)[0] * gamma + beta
@@ -104,4 +117,4 @@ for _name, _wrt, _compact, _latex, _title in (
         notes="Means over the last axis (the D features of a row); eps is a symbol in the SymPy check.",
     ))
 
-__all__ = ["layer_norm_any"]
+__all__ = ["layer_norm_any", "standardize_any"]

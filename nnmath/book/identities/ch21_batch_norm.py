@@ -11,7 +11,8 @@ import sympy as sp
 
 from ... import autodiff as ad
 from ...norm import affine_grads, standardize_backward
-from ..chapters.ch20_layer_norm import standardize_any
+from ..allsizes import IndexArray
+from .ch20_layer_norm import standardize_any
 from .core import IdentityEntry, register
 
 BATCH_NORM = "derivations/21_batch_norm"
@@ -78,6 +79,8 @@ register(IdentityEntry(
 # -- evaluation mode: a fixed affine map ---------------------------------------
 
 def _inv_sqrt(v, eps):
+    if isinstance(v, IndexArray):
+        return 1.0 / np.sqrt(v + eps)
     v = np.asarray(v)
     if v.dtype == object:
         eps = np.asarray(eps, dtype=object)[()]

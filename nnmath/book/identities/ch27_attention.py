@@ -22,6 +22,7 @@ import numpy as np
 import sympy as sp
 
 from ... import attention as att
+from ..allsizes import IndexArray
 from ..symbolic import ProofResult, contract, jacobian_tensor, symbol_array
 from .core import IdentityEntry, register
 
@@ -88,7 +89,17 @@ def sym_attention(Q, K, V, mask=None):
 
 
 def attention_any(Q, K, V, mask=None):
-    """``(Y, A)``: the library's stable attention for numbers, :func:`sym_attention` for symbols."""
+    """``(Y, A)``: the library's stable attention for numbers, :func:`sym_attention` for symbols.
+
+    For :class:`~nnmath.book.allsizes.IndexArray` s (symbolic ``T`` and ``d``):
+    the textbook softmax of the scaled scores with NumPy's functions, masked
+    entries exactly 0 (``np.where``).
+    """
+    if isinstance(Q, IndexArray):
+        E = np.exp((Q @ np.swapaxes(K, -1, -2)) / sp.sqrt(Q.shape[-1]))
+        E = E if mask is None else np.where(mask, E, 0)
+        A = E / np.sum(E, axis=-1, keepdims=True)
+        return A @ V, A
     if np.asarray(Q).dtype == object:
         return sym_attention(Q, K, V, mask)
     return att.attention_forward(Q, K, V, mask)
@@ -97,7 +108,12 @@ def attention_any(Q, K, V, mask=None):
 # -- scaled dot-product attention: dQ, dK, dV ------------------------------------------
 
 def _mask(causal, T):
-    return att.causal_mask(T) if causal else None
+    """The causal mask; for a symbolic ``T`` the :class:`~nnmath.book.allsizes.IndexArray` ``[s ≤ t]``."""
+    if not causal:
+        return None
+    if isinstance(T, sp.Basic) and not T.is_Integer:
+        return IndexArray((T, T), lambda i: sp.Le(i[1], i[0]))
+    return att.causal_mask(T)
 
 
 def attention_compact(wrt, causal):

@@ -109,11 +109,32 @@ class IdentityEntry:
         return results
 
     def prove_all_sizes(self, compact=None):
-        """The proof for every size (``extra["all_sizes_proof"]``), or None if there is none."""
+        """The proof for every size (``extra["all_sizes_proof"]``), or None if there is none.
+
+        Without ``compact`` it proves the entry's own formula: ``compact``, or
+        its twin ``extra["all_sizes_twin"]`` where the NumPy function cannot
+        run on symbolic sizes (:mod:`nnmath.book.identities.all_sizes`).
+        """
         proof = self.extra.get("all_sizes_proof")
         if proof is None:
             return None
-        return proof(self.compact if compact is None else compact)
+        if compact is None:
+            compact = self.extra.get("all_sizes_twin", self.compact)
+        return proof(compact)
+
+    @property
+    def all_sizes_method(self):
+        """``"index notation"`` or ``"matrix calculus"``: how the proof for every size works."""
+        return self.extra.get("all_sizes_method")
+
+    @property
+    def proof_status(self):
+        """``"proof for every size"`` or ``"checked at sizes ..."``, as the book shows it."""
+        if "all_sizes_proof" in self.extra:
+            return f"proof for every size ({self.all_sizes_method})"
+        sizes = "; ".join(", ".join(f"{k} {v}" for k, v in s.items() if v)
+                          for s in self.symbolic_sizes)
+        return f"checked at sizes {sizes}" if sizes else "checked at fixed sizes"
 
     # -- route 2: numeric ----------------------------------------------------
     def check_numeric(self, rng, *, inputs=None, compact=None):
