@@ -313,7 +313,8 @@ def test_backward_of_a_non_scalar_needs_an_upstream_gradient():
         y.backward(np.ones(3))
 
 
-@pytest.mark.parametrize("a, b", [((2, 3), (2, 3)), ((3,), (4,)), ((2, 3, 4), (4, 2))])
+@pytest.mark.parametrize("a, b", [((2, 3), (2, 3)), ((3,), (4,)), ((2, 3, 4), (3, 2)),
+                                  ((2, 3, 4), (4,))])
 def test_matmul_rejects_bad_shapes(a, b):
     with pytest.raises(ValueError, match="cannot multiply"):
         Tensor(np.ones(a)) @ Tensor(np.ones(b))

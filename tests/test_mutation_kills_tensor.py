@@ -213,7 +213,8 @@ def test_reflected_and_derived_operations_match_numpy(f_tensor, f_numpy):
 
 def test_matmul_refuses_a_three_dimensional_operand():
     with pytest.raises(ValueError, match=r"^Tensor @: cannot multiply shapes \(2, 3\) and "
-                                         r"\(3, 2, 2\); operands must be 1-D or 2-D"):
+                                         r"\(3, 2, 2\); operands must be 1-D or 2-D, or both "
+                                         r"batches of matrices, with matching inner"):
         Tensor(np.ones((2, 3))) @ Tensor(np.ones((3, 2, 2)))
 
 

@@ -48,7 +48,9 @@ def batched_matmul(a, b):
     def backward(g):  # per batch entry Y = AB: ∂L/∂A = G Bᵀ, ∂L/∂B = Aᵀ G (chapter 5)
         return (unbroadcast(g @ _swap(b.data), a.shape) if a.requires_grad else None,
                 unbroadcast(_swap(a.data) @ g, b.shape) if b.requires_grad else None)
-    return Tensor(out, _parents=(a, b), _op="bmm", _backward=backward)
+    tangent = (lambda da, y: batched_matmul(da, b),   # d(AB) = dA B + A dB
+               lambda db, y: batched_matmul(a, db))
+    return Tensor(out, _parents=(a, b), _op="bmm", _backward=backward, _tangent=tangent)
 
 
 def where(condition, a, b):
@@ -59,8 +61,10 @@ def where(condition, a, b):
     def backward(g):  # each output entry is a copy of one input entry: route g there
         return (unbroadcast(g * cond, a.shape) if a.requires_grad else None,
                 unbroadcast(g * ~cond, b.shape) if b.requires_grad else None)
+    tangent = (lambda da, y: where(cond, da, 0.0),    # the selection is linear
+               lambda db, y: where(cond, 0.0, db))
     return Tensor(np.where(cond, a.data, b.data), _parents=(a, b), _op="where",
-                  _backward=backward)
+                  _backward=backward, _tangent=tangent)
 
 
 def stack(tensors, axis=0):
@@ -76,7 +80,13 @@ def stack(tensors, axis=0):
 
     def backward(g):  # each input is one slice of the output: hand back its slice
         return tuple(np.take(g, k, axis=axis) for k in range(len(tensors)))
-    return Tensor(out, _parents=tuple(tensors), _op="stack", _backward=backward)
+
+    def tangent_of_slice(k):  # slice k moves with input k, the others stay put
+        zero = np.zeros(tensors[0].shape)
+        return lambda dk, y: stack([dk if j == k else zero for j in range(len(tensors))], axis)
+    tangent = tuple(tangent_of_slice(k) for k in range(len(tensors)))
+    return Tensor(out, _parents=tuple(tensors), _op="stack", _backward=backward,
+                  _tangent=tangent)
 
 
 # -- compositions ------------------------------------------------------------------

@@ -13,9 +13,8 @@ the nodes in reverse. A node is visited only after every one of its successors
 has added its contribution, which is what makes the result correct when a value
 is used more than once (chapter 13 shows what goes wrong otherwise).
 
-The engine is the third, independent route that checks every identity of the
-book: it never calls the compact formulas of the layers, it only chains the
-local rules below (chapter 14).
+The engine is the third, independent route that checks every identity of the book: it
+chains the local rules below, never the layers' compact formulas (chapter 14).
 
 Beside each backward rule sits a *tangent rule* for forward mode (chapter 19):
 one function per parent, ``(ṗ, y) ↦`` that parent's contribution to the
@@ -23,7 +22,6 @@ output's tangent ``ẏ = Σ_i J_i ṗ_i`` (a Jacobian-vector product), where ``y
 is the output Tensor. The rules are written with Tensor operations, so the
 tangents are themselves in the graph and can be differentiated again
 (:func:`nnmath.autodiff.hvp`); :mod:`nnmath.autodiff.forward` runs them.
-An example is in :mod:`nnmath.autodiff`.
 """
 
 import numpy as np
@@ -181,9 +179,15 @@ class Tensor:
     def __matmul__(self, other):
         a, b = self, as_tensor(other)
         A, B = a.data, b.data
-        if not (1 <= A.ndim <= 2 and 1 <= B.ndim <= 2) or A.shape[-1] != B.shape[0]:
+        batched = A.ndim >= 2 and B.ndim >= 2 and max(A.ndim, B.ndim) > 2
+        if not (batched or (1 <= A.ndim <= 2 and 1 <= B.ndim <= 2)) \
+                or A.shape[-1] != B.shape[-2 if B.ndim >= 2 else 0]:
             raise ValueError(f"Tensor @: cannot multiply shapes {A.shape} and {B.shape}; "
-                             f"operands must be 1-D or 2-D with matching inner dimensions")
+                             f"operands must be 1-D or 2-D, or both batches of matrices, "
+                             f"with matching inner dimensions")
+        if batched:
+            from .sequence import batched_matmul  # a stack of matrices: the batched product
+            return batched_matmul(a, b)
         A2 = A if A.ndim == 2 else A[None, :]  # a vector on the left is a row (1, D)
         B2 = B if B.ndim == 2 else B[:, None]  # a vector on the right is a column (D, 1)
 
