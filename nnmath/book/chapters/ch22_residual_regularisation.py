@@ -71,11 +71,19 @@ def propagate(kind, *, depth=20, width=64, batch=128, activation="relu", rng):
     return np.array(second_moments), norms, top_mean
 
 
-def deep_classifier(kind, *, depth, width, n_in, n_out, rng, activation="relu"):
-    """``Linear(n_in, width)``, ``depth`` blocks of ``kind``, (a ``LayerNorm`` for ``residual_ln``), ``Linear(width, n_out)``."""
+def deep_classifier(kind, *, depth, width, n_in, n_out, rng, activation="relu", final_norm=None):
+    """``Linear(n_in, width)``, ``depth`` blocks of ``kind``, an optional ``LayerNorm``, ``Linear(width, n_out)``.
+
+    ``final_norm`` says whether a ``LayerNorm(width)`` comes after the last block;
+    None (the default) means: only for ``residual_ln``. Passing it explicitly
+    gives the control arms that separate the final normalisation from the one
+    in the branches.
+    """
+    if final_norm is None:
+        final_norm = kind == "residual_ln"
     layers = [Linear(n_in, width, rng=rng)]
     layers += [block(kind, width, rng, activation) for _ in range(depth)]
-    if kind == "residual_ln":
+    if final_norm:
         layers.append(LayerNorm(width))
     layers.append(Linear(width, n_out, rng=rng))
     return Sequential(*layers)

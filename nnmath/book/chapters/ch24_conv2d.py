@@ -5,7 +5,8 @@ formula (never from :mod:`nnmath.im2col`), so they are an independent slow
 route: :func:`conv2d_jacobian_X` (doubly block-Toeplitz once flattened) and
 :func:`conv2d_jacobian_W`. :func:`prove_maxpool_vjp` is the exact check of the
 max-pooling gradient on the open regions where every window has one maximum.
-:func:`depthwise_conv2d` and its gradients answer an exercise.
+:func:`depthwise_conv2d` and its gradients answer an exercise;
+:func:`grad_X_full_convolution` writes the input gradient as a full convolution.
 """
 
 import numpy as np
@@ -17,7 +18,7 @@ from ..symbolic import ProofResult, contract, is_zero, jacobian_tensor, symbol_a
 
 __all__ = ["conv2d_jacobian_X", "conv2d_jacobian_W", "im2col_memory", "prove_maxpool_vjp",
            "maxpool_symbolic", "tie_statistics", "last_max_argmax", "positive_tie_patches", "depthwise_conv2d",
-           "depthwise_grad_K", "depthwise_grad_X"]
+           "depthwise_grad_K", "depthwise_grad_X", "grad_X_full_convolution"]
 
 
 def _positions(shape, kernel, stride, padding):
@@ -219,3 +220,28 @@ def depthwise_grad_X(dY, K, input_shape):
     bank = np.zeros((C, C) + K.shape[1:], dtype=K.dtype)
     bank[np.arange(C), np.arange(C)] = K
     return cv.conv2d_grad_X(dY, bank, input_shape)
+
+
+def grad_X_full_convolution(dY, K, input_shape, stride=(1, 1), padding=(0, 0)):
+    r"""``∂L/∂X`` as a correlation: ``δ`` dilated and zero-padded, with the flipped, channel-swapped kernels.
+
+    Dilate ``δ`` by the stride (``s − 1`` zeros between neighbours), pad it with
+    ``k − 1`` zeros on each side plus ``r = (H + 2p − k) mod s`` at the end (the
+    rows the last window never reaches), correlate it with
+    ``K̃[c, o, u, v] = K[o, c, kh − 1 − u, kw − 1 − v]`` using
+    :func:`nnmath.conv.conv2d_forward`, and crop the padding ``p``: the full
+    convolution of ``δ`` with the kernels, summed over the output channels
+    (chapter 24). The library computes the same gradient as
+    ``col2im(δ K_matᵀ)`` (:func:`nnmath.conv.conv2d_grad_X`).
+    """
+    N, C, H, W = input_shape
+    (sh, sw), (ph, pw) = stride, padding
+    kh, kw = K.shape[2:]
+    OH, OW = dY.shape[2:]
+    dilated = np.zeros(dY.shape[:2] + ((OH - 1) * sh + 1, (OW - 1) * sw + 1))
+    dilated[:, :, ::sh, ::sw] = dY
+    rh, rw = (H + 2 * ph - kh) % sh, (W + 2 * pw - kw) % sw
+    padded = np.pad(dilated, ((0, 0), (0, 0), (kh - 1, kh - 1 + rh), (kw - 1, kw - 1 + rw)))
+    K_tilde = K[:, :, ::-1, ::-1].transpose(1, 0, 2, 3)          # (C, C_out, kh, kw)
+    grad_padded = cv.conv2d_forward(padded, K_tilde)               # (N, C, H + 2ph, W + 2pw)
+    return grad_padded[:, :, ph:ph + H, pw:pw + W]

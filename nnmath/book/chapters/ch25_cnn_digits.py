@@ -14,7 +14,7 @@ from ...layers import Linear
 from ...model import Sequential
 
 __all__ = ["digit_split", "build_cnn", "build_mlp", "count_parameters", "matching_hidden_width",
-           "feature_maps", "plot_filters", "plot_feature_maps"]
+           "shift_right", "shift_mismatch", "feature_maps", "plot_filters", "plot_feature_maps"]
 
 
 def digit_split(rng, test_fraction=0.25):
@@ -55,6 +55,42 @@ def matching_hidden_width(n_params, n_in=64, n_out=10):
     h = (n_params - n_out) / (n_in + 1 + n_out)
     candidates = [max(1, int(np.floor(h))), max(1, int(np.ceil(h)))]
     return min(candidates, key=lambda w: abs((n_in + 1) * w + (w + 1) * n_out - n_params))
+
+
+def shift_right(A, pixels=1):
+    """``A`` moved ``pixels`` columns to the right along its last axis, zeros coming in on the left."""
+    out = np.zeros_like(A)
+    out[..., pixels:] = A[..., :-pixels]
+    return out
+
+
+def shift_mismatch(model, X, n_layers):
+    r"""How far each of the first ``n_layers`` layers is from commuting with a one-pixel shift.
+
+    For every layer output ``A = f(X)`` and ``B = f(S X)``, with ``S`` the shift
+    of :func:`shift_right`, returns the relative Frobenius distances, over the
+    columns ``1 … W − 2`` (the border columns excluded), of ``B`` from
+    ``S A`` (the output shifted by one column at that layer's resolution) and
+    from ``A`` (not shifted). A layer stack that is equivariant to the shift has
+    the first distance 0.
+
+    Returns
+    -------
+    list of dict, one per layer: ``layer`` (class name), ``shape``, ``vs_shifted``,
+    ``vs_unshifted``.
+    """
+    A, B = X, shift_right(X)
+    rows = []
+    for layer in model.layers[:n_layers]:
+        A, B = layer.forward(A), layer.forward(B)
+        inner = slice(1, A.shape[-1] - 1)
+        SA = shift_right(A)
+        rows.append({"layer": type(layer).__name__, "shape": A.shape[1:],
+                     "vs_shifted": float(np.linalg.norm((B - SA)[..., inner])
+                                         / np.linalg.norm(SA[..., inner])),
+                     "vs_unshifted": float(np.linalg.norm((B - A)[..., inner])
+                                           / np.linalg.norm(A[..., inner]))})
+    return rows
 
 
 def feature_maps(model, x):

@@ -7,7 +7,8 @@ import numpy as np
 from ... import sequence as seq
 
 __all__ = ["embedding_jacobian", "assign_instead_of_add", "matrix_with_spectral_radius",
-           "jacobian_product_norms", "truncated_grad_Wh", "bptt_seconds"]
+           "jacobian_product_norms", "nonnormal_counterexample", "truncated_grad_Wh",
+           "bptt_seconds"]
 
 
 def embedding_jacobian(indices, num_embeddings, dim):
@@ -59,6 +60,47 @@ def jacobian_product_norms(Wh, lags, *, rng, scale=0.0, batch=1, h0_scale=0.5):
             J = J @ (np.diag(1 - Hs[n, t] ** 2) @ Wh.T)    # ∂h_t/∂h_{t−1} = diag(1 − h_t²) Whᵀ
             norms[k - 1] += np.linalg.norm(J, 2) / batch
     return norms
+
+
+def nonnormal_counterexample(T=40, scale=0.9, high=0.999):
+    r"""A recurrence with spectral radius below 1 whose gradient grows: ``Wh = scale·[[1, 1], [−2, −1]]``.
+
+    ``Wh`` has both eigenvalues of modulus ``scale`` (``Wh² = −scale² I``) but
+    spectral norm ``scale·(1 + √2)``. The inputs are chosen (``Wx = I``,
+    ``x_t = artanh(h_t) − h_{t−1} Wh``) so that the states alternate,
+    ``h_1 = (high, 0)``, ``h_2 = (0, high)``, ...; each ``diag(1 − h_t²)`` nearly removes
+    one coordinate, and what remains of ``diag(1 − h_t²) Whᵀ`` is the large
+    off-diagonal entry of ``Wh``, not its small eigenvalues.
+
+    Returns
+    -------
+    dict with ``rho`` (spectral radius of ``Wh``), ``norm_Wh`` (its spectral norm),
+    ``jacobian_norm`` (``‖∂h_T/∂h_0‖₂``, each row from
+    :func:`nnmath.sequence.rnn_backward`), ``product_norm`` (the same from the
+    product of the step Jacobians ``diag(1 − h_t²) Whᵀ``), ``linear_norm``
+    (``‖(Whᵀ)^T‖₂``, the regime ``D_s = I``) and ``states_error`` (largest
+    distance of the run's states from the prescribed ones).
+    """
+    Wh = scale * np.array([[1.0, 1.0], [-2.0, -1.0]])
+    states = np.array([[high, 0.0] if t % 2 == 1 else [0.0, high] for t in range(1, T + 1)])
+    h0 = np.zeros((1, 2))
+    previous = np.vstack([h0, states[:-1]])
+    X = (np.arctanh(states) - previous @ Wh)[None]             # (1, T, 2): inputs that realise the states
+    Hs = seq.rnn_forward(X, np.eye(2), Wh, np.zeros(2), h0)
+    rows = []
+    for i in range(2):                                         # row i of ∂h_T/∂h_0 = dh0 for dH = e_i at step T
+        dH = np.zeros((1, T, 2))
+        dH[0, -1, i] = 1.0
+        rows.append(seq.rnn_backward(dH, X, Hs, h0, np.eye(2), Wh)[-1][0])
+    J = np.eye(2)
+    for t in range(T - 1, -1, -1):
+        J = J @ (np.diag(1 - Hs[0, t] ** 2) @ Wh.T)
+    return {"rho": float(np.max(np.abs(np.linalg.eigvals(Wh)))),
+            "norm_Wh": float(np.linalg.norm(Wh, 2)),
+            "jacobian_norm": float(np.linalg.norm(np.array(rows), 2)),
+            "product_norm": float(np.linalg.norm(J, 2)),
+            "linear_norm": float(np.linalg.norm(np.linalg.matrix_power(Wh.T, T), 2)),
+            "states_error": float(np.abs(Hs[0] - states).max())}
 
 
 def truncated_grad_Wh(X, Wx, Wh, b, dH, k):
