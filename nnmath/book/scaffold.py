@@ -135,25 +135,32 @@ register(IdentityEntry(
 
 
 def _add_to_toc(toc_path, docname, part):
-    """Append ``- file: docname`` to the chapters of ``part`` (default: the last numbered one)."""
+    """Append ``- file: docname`` to the chapters of ``part`` (default: the last numbered one).
+
+    A ``part`` that is not in the table of contents yet is created, numbered, right
+    after the last numbered part.
+    """
     lines = toc_path.read_text(encoding="utf-8").splitlines(True)
     captions = [(i, line.split(":", 1)[1].strip()) for i, line in enumerate(lines)
                 if line.strip().startswith("- caption:")]
     numbered = [i for i, _ in captions
                 if any("numbered: true" in lines[j] for j in range(i, min(i + 3, len(lines))))]
-    if part is not None:
-        chosen = [i for i, caption in captions if caption == part]
-        if not chosen:
-            raise ValueError(f"new-chapter: no part with caption {part!r} in {toc_path}")
-        start = chosen[0]
-    elif numbered:
-        start = numbered[-1]
-    else:
+    if not numbered and (part is None or part not in dict((c, i) for i, c in captions)):
         raise ValueError(f"new-chapter: {toc_path} has no numbered part; give --part")
-    end = next((i for i, _ in captions if i > start), len(lines))
-    last_file = max(i for i in range(start, end) if lines[i].strip().startswith("- file:"))
-    indent = lines[last_file][: len(lines[last_file]) - len(lines[last_file].lstrip())]
-    lines.insert(last_file + 1, f"{indent}- file: {docname}\n")
+    chosen = [i for i, caption in captions if caption == part] if part else numbered[-1:]
+    if not chosen:  # a new part after the last numbered one, shaped like it
+        after = next((i for i, _ in captions if i > numbered[-1]), len(lines))
+        indent = lines[numbered[-1]][: len(lines[numbered[-1]]) - len(lines[numbered[-1]].lstrip())]
+        lines[after:after] = [f"{indent}- caption: {part}\n", f"{indent}  numbered: true\n",
+                              f"{indent}  chapters:\n", f"{indent}    - file: {docname}\n"]
+    else:
+        start = chosen[0]
+        end = next((i for i, _ in captions if i > start), len(lines))
+        files = [i for i in range(start, end) if lines[i].strip().startswith("- file:")]
+        anchor = files[-1] if files else next(i for i in range(start, end)
+                                              if lines[i].strip() == "chapters:")
+        indent = lines[anchor][: len(lines[anchor]) - len(lines[anchor].lstrip())]
+        lines.insert(anchor + 1, f"{indent}{'' if files else '  '}- file: {docname}\n")
     toc_path.write_text("".join(lines), encoding="utf-8")
 
 
