@@ -191,8 +191,7 @@ class IndexArray:
 
     def __getitem__(self, key):
         if isinstance(key, IndexArray):   # a gather along axis 0: W[idx], idx of integers
-            return IndexArray(key.shape + self.shape[1:],
-                              lambda i: self.at((key.at(i[:key.ndim]),) + tuple(i[key.ndim:])))
+            return IndexArray(key.shape + self.shape[1:], lambda i: self.at((key.at(i[:key.ndim]),) + tuple(i[key.ndim:])))  # noqa: E501
         key = key if isinstance(key, tuple) else (key,)
         if any(k is Ellipsis for k in key):
             at = key.index(Ellipsis)
@@ -381,114 +380,6 @@ def _einsum(subscripts, *operands):
     return IndexArray([sizes[c] for c in output], entry)
 
 
-def between(i, lo, hi):
-    """The bracket ``[lo ≤ i ≤ hi]``."""
-    return Iverson(sp.And(sp.Ge(i, lo), sp.Le(i, hi)))
-
-
-def concatenate(arrays, axis=0, **kwargs):
-    """``np.concatenate`` of IndexArrays: entry from the part whose range holds the index."""
-    arrays = [as_index_array(a) for a in arrays]
-    ndim = arrays[0].ndim
-    axis %= ndim
-    starts = [sp.Integer(0)]
-    for a in arrays:
-        starts.append(starts[-1] + a.shape[axis])
-    shape = list(arrays[0].shape)
-    shape[axis] = starts[-1]
-
-    def entry(i):
-        total = sp.Integer(0)
-        for a, lo, hi in zip(arrays, starts, starts[1:]):
-            j = tuple(i[:axis]) + (i[axis] - lo,) + tuple(i[axis + 1:])
-            value = a.at(j)
-            if value != 0:
-                total += value * between(i[axis], lo, hi - 1)
-        return total
-    return IndexArray(shape, entry)
-
-
-def zeros(shape):
-    """An IndexArray of zeros."""
-    return IndexArray(shape, lambda i: sp.Integer(0))
-
-
-def ones(shape):
-    """An IndexArray of ones."""
-    return IndexArray(shape, lambda i: sp.Integer(1))
-
-
-def eye(n):
-    """The identity of symbolic size ``n``: entry ``[i = j]``."""
-    return IndexArray((n, n), lambda i: sp.KroneckerDelta(i[0], i[1]))
-
-
-def one_hot(idx, V):
-    """``np.eye(V)[idx]``: entry ``(..., v)`` is ``[idx[...] = v]``."""
-    idx = as_index_array(idx)
-    return IndexArray(idx.shape + (sp.sympify(V),),
-                      lambda i: sp.KroneckerDelta(idx.at(i[:-1]), i[-1]))
-
-
-def evaluate(fn, *args, **kwargs):
-    """Run the index formula ``fn`` on NumPy arrays of fixed size and return a float array.
-
-    Each array becomes a leaf whose ``Indexed`` entries are replaced by its
-    numbers once every sum (now with numeric bounds) is written out: the same
-    formula the proofs check for symbolic sizes, evaluated at the sizes of the
-    arguments, so that a test can compare it with the NumPy function it restates.
-    """
-    values, bases = {}, {}
-
-    def wrap(name, x):
-        if np.ndim(x) == 0:
-            x = np.asarray(x).item()
-            symbol = sp.Symbol(f"_{name}", real=True)
-            values[symbol] = sp.sympify(x)
-            return IndexArray((), lambda i: symbol)
-        x = np.asarray(x)
-        base = sp.IndexedBase(f"_{name}", integer=True) if x.dtype.kind in "iu" else \
-            sp.IndexedBase(f"_{name}", real=True)
-        bases[base] = x
-        return IndexArray(x.shape, lambda i: base[i])
-
-    wrapped = [wrap(f"a{r}", a) for r, a in enumerate(args)]
-    named = {k: wrap(k, v) for k, v in kwargs.items()}
-    out = as_index_array(fn(*wrapped, **named))
-    shape = tuple(int(n) for n in out.shape)
-
-    def unroll(e):   # SymPy's Sum.doit solves [r = 2 i] by i = r/2 even for odd r: unroll
-        if isinstance(e, sp.Sum):
-            k, a, b = e.limits[-1]          # the outermost index first: inner bounds may use it
-            body = sp.Sum(e.function, *e.limits[:-1]) if len(e.limits) > 1 else e.function
-            return unroll(sp.Add(*[body.xreplace({k: sp.Integer(v)})
-                                   for v in range(int(a), int(b) + 1)]))
-        if e.is_Atom or not e.args:
-            return e
-        return e.func(*[unroll(a) for a in e.args])
-
-    def number(e):
-        e = unroll(sp.sympify(e)).doit()
-        for _ in range(4):      # integer entries (indices) may appear inside other indices
-            rule = {}
-            for ind in e.atoms(sp.Indexed):
-                array = bases.get(ind.base)
-                if array is None or not all(k.is_Integer for k in ind.indices):
-                    continue
-                at = tuple(int(k) for k in ind.indices)
-                inside = all(0 <= a < n for a, n in zip(at, array.shape))
-                rule[ind] = sp.sympify(array[at].item()) if inside else sp.nan
-            if not rule:
-                break
-            e = unroll(e.xreplace(rule).xreplace(values)).doit()
-        return float(e.xreplace(values))
-
-    result = np.empty(shape)
-    for at in np.ndindex(*shape):
-        result[at] = number(out.at(tuple(sp.Integer(a) for a in at)))
-    return result
-
-
 _UFUNCS = {
     "add": lambda a, b: a + b, "subtract": lambda a, b: a - b,
     "multiply": lambda a, b: a * b, "true_divide": lambda a, b: a / b,
@@ -510,7 +401,6 @@ _FUNCTIONS = {
     "ndim": lambda a: as_index_array(a).ndim,
     "multiply": lambda a, b, **kw: elementwise(lambda x, y: x * y, a, b),
     "outer": lambda a, b: np.multiply.outer(as_index_array(a), as_index_array(b)),
-    "concatenate": concatenate,
 }
 
 
@@ -526,3 +416,5 @@ def scalar(name, **assumptions):
     """A 0-d input: the symbol ``name``."""
     symbol = sp.Symbol(name, real=True, **assumptions)
     return IndexArray((), lambda i: symbol)
+
+from .allsizes_tools import between, concatenate, evaluate, eye, one_hot, ones, zeros  # noqa: E402,F401

@@ -31,6 +31,7 @@ import numpy as np
 import sympy as sp
 
 from .allsizes import IndexArray, Iverson, as_index_array, fresh_index, leaf
+from .allsizes_tools import settle_brackets
 from sympy.matrices.expressions.matexpr import MatrixElement
 
 from .symbolic import ProofResult
@@ -133,49 +134,6 @@ def collapse(expr, ranges):
     if expr.is_Atom or isinstance(expr, sp.Indexed) or not expr.args:
         return expr
     return expr.func(*[collapse(a, ranges) for a in expr.args])
-
-
-# -- brackets decided by the ranges of the indices -----------------------------------------
-
-def _holds(rel, ranges):
-    """True when the relation follows from ``lo ≤ v ≤ hi`` for the indices ``v`` in it."""
-    if not isinstance(rel, (sp.GreaterThan, sp.StrictGreaterThan, sp.LessThan,
-                            sp.StrictLessThan)):
-        return False
-    gap = rel.lhs - rel.rhs if isinstance(rel, (sp.GreaterThan, sp.StrictGreaterThan)) \
-        else rel.rhs - rel.lhs
-    if isinstance(rel, (sp.StrictGreaterThan, sp.StrictLessThan)):
-        gap -= 1                       # integers: a > b is a - b - 1 >= 0
-    known = [v for v in gap.free_symbols if v in ranges]
-    for choice in range(2 ** len(known)):
-        rule = {}
-        for r, v in enumerate(known):  # v = lo + u, or v = hi - u, with u >= 0
-            u = sp.Symbol(f"u_{r}", integer=True, nonnegative=True)
-            lo, hi = ranges[v]
-            rule[v] = hi - u if choice >> r & 1 else lo + u
-        if sp.expand(gap.xreplace(rule)).is_nonnegative:
-            return True
-    return False
-
-
-def settle_brackets(expr, ranges):
-    """Replace each relation inside a bracket that the indices' ranges imply by ``True``.
-
-    Sound: ``v`` lies in ``[lo, hi]``, so ``v = lo + u`` (and ``v = hi − u``) with
-    ``u ≥ 0``; a relation whose gap is nonnegative for every ``u ≥ 0`` holds.
-    """
-    if isinstance(expr, sp.Sum):
-        inner = dict(ranges)
-        for k, a, b in expr.limits:
-            inner[k] = (a, b)
-        return sp.Sum(settle_brackets(expr.function, inner), *expr.limits)
-    if isinstance(expr, Iverson):
-        cond = expr.args[0]
-        rels = [r for r in cond.atoms(sp.Rel) if _holds(r, ranges)]
-        return Iverson(cond.xreplace({r: sp.true for r in rels}))
-    if expr.is_Atom or isinstance(expr, sp.Indexed) or not expr.args:
-        return expr
-    return expr.func(*[settle_brackets(a, ranges) for a in expr.args])
 
 
 # -- a canonical form for sums -----------------------------------------------------------
