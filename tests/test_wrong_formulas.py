@@ -261,6 +261,61 @@ PLAUSIBLE_ALL_SIZES = {
 }
 
 
+from nnmath.book import allsizes as ia  # noqa: E402
+from nnmath.book.identities import all_sizes as al  # noqa: E402
+
+
+def _row_jacobian_without_xhat_term(delta, out, x, eps):   # forgets -xhat xhat^T / D
+    _, inv_std = standardize_any(x, -1, eps)
+    return delta @ ((ia.eye(x.shape[0]) - 1 / x.shape[0]) * inv_std[0])
+
+
+def _kernel_not_flipped(s, p):          # dx by a correlation with w instead of a convolution
+    def wrong(delta, out, x, w):
+        k = w.shape[0]
+        flipped = ia.IndexArray(w.shape, lambda t: w.at((k - 1 - t[0],)))
+        return al.correlate1d_grad_x_twin(s, p)(delta, out, x, flipped)
+    return wrong
+
+
+def _kernel_index_reversed(s, p):       # dw_t read at tap k - 1 - t
+    def wrong(delta, out, x, w):
+        right = al.correlate1d_grad_w_twin(s, p)(delta, out, x, w)
+        return ia.IndexArray(w.shape, lambda t: right.at((w.shape[0] - 1 - t[0],)))
+    return wrong
+
+
+def _flip_kernel(K):
+    kh, kw = K.shape[2:]
+    return ia.IndexArray(K.shape, lambda q: K.at((q[0], q[1], kh - 1 - q[2], kw - 1 - q[3])))
+
+
+PLAUSIBLE_ALL_SIZES.update({
+    "conv2d_grad_W": lambda delta, out, X, K: _flip_kernel(    # taps read back to front
+        al.conv2d_grad_W_twin(delta, out, X, K)),
+    "conv2d_grad_X": lambda delta, out, X, K: al.conv2d_grad_X_twin(   # kernel not flipped
+        delta, out, X, _flip_kernel(K)),
+    "conv2d_grad_b": lambda delta, out, X, K, b: delta.mean(axis=(0, 2, 3)),  # a mean
+    "bias_as_weight_row_grad": lambda delta, out, X, Wb: ia.concatenate(   # bias row as a mean
+        [X.T @ delta, np.mean(delta, axis=0)[None, :]], axis=0),
+    "layer_norm_row_jacobian": _row_jacobian_without_xhat_term,
+    "embedding_grad_W": lambda delta, out, W, idx: np.einsum(               # a mean, not a sum
+        "ntv,ntd->vd", ia.one_hot(idx, W.shape[0]), delta) / (idx.shape[0] * idx.shape[1]),
+    "positional_grad_P": lambda delta, out, X, P: ia.concatenate(          # mean over the batch
+        [delta.mean(axis=0), ia.zeros((P.shape[0] - X.shape[1], X.shape[2]))], axis=0),
+    "sequence_cross_entropy_grad": lambda delta, out, Z, T: delta * (softmax_any(Z) - T)
+        / Z.shape[0],                                                       # 1/T forgotten
+    "kron_vec_column": lambda delta, out, A, X, B: np.einsum(              # mean over vec X
+        "qnpm,pq->mn", np.multiply.outer(B.T, A), delta) / (X.shape[0] * X.shape[1]),
+    "kron_vec_row": lambda delta, out, A, X, B: np.einsum(
+        "pmqn,pq->mn", np.multiply.outer(A, B.T), delta) / (X.shape[0] * X.shape[1]),
+    "conv1d_grad_w": _kernel_index_reversed(1, 0),
+    "conv1d_grad_x": _kernel_not_flipped(1, 0),
+    "conv1d_strided_grad_w": _kernel_index_reversed(2, 1),
+    "conv1d_strided_grad_x": _kernel_not_flipped(2, 1),
+})
+
+
 def test_every_proof_for_all_sizes_has_a_plausible_mistake():
     assert set(ALL_SIZES) <= set(PLAUSIBLE_ALL_SIZES), set(ALL_SIZES) - set(PLAUSIBLE_ALL_SIZES)
 

@@ -23,7 +23,8 @@ from itertools import count
 import numpy as np
 import sympy as sp
 
-__all__ = ["IndexArray", "Iverson", "fresh_index", "size_symbols", "leaf", "scalar"]
+__all__ = ["IndexArray", "Iverson", "fresh_index", "size_symbols", "leaf", "scalar", "zeros",
+           "ones", "eye", "one_hot", "concatenate", "between", "evaluate"]
 
 _fresh = count()
 
@@ -189,6 +190,8 @@ class IndexArray:
         return self.transpose(*axes)
 
     def __getitem__(self, key):
+        if isinstance(key, IndexArray):   # a gather along axis 0: W[idx], idx of integers
+            return IndexArray(key.shape + self.shape[1:], lambda i: self.at((key.at(i[:key.ndim]),) + tuple(i[key.ndim:])))  # noqa: E501
         key = key if isinstance(key, tuple) else (key,)
         if any(k is Ellipsis for k in key):
             at = key.index(Ellipsis)
@@ -413,3 +416,5 @@ def scalar(name, **assumptions):
     """A 0-d input: the symbol ``name``."""
     symbol = sp.Symbol(name, real=True, **assumptions)
     return IndexArray((), lambda i: symbol)
+
+from .allsizes_tools import between, concatenate, evaluate, eye, one_hot, ones, zeros  # noqa: E402,F401

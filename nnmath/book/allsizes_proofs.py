@@ -31,11 +31,12 @@ import numpy as np
 import sympy as sp
 
 from .allsizes import IndexArray, Iverson, as_index_array, fresh_index, leaf
+from .allsizes_tools import settle_brackets
 from sympy.matrices.expressions.matexpr import MatrixElement
 
 from .symbolic import ProofResult
 
-__all__ = ["collapse", "normalize", "decide", "prove_index_notation", "prove_matrix_calculus",
+__all__ = ["collapse", "settle_brackets", "normalize", "decide", "prove_index_notation", "prove_matrix_calculus",
            "index_symbols"]
 
 INDEX = "index notation"
@@ -80,12 +81,44 @@ def _sum_term(term, k, a, b, ranges):
     factors = sp.Mul.make_args(term)
     for f in factors:
         e = _solve_delta(f, k)
-        if e is not None:
+        if e is not None and not _defer(term, k, e, ranges):
             rest = sp.Mul(*[g for g in factors if g is not f]).xreplace({k: e})
             return collapse(rest, ranges) * _in_range(e, a, b, ranges)
+    for f in factors:   # Σ_k Σ_i [k = e(i)] ... = Σ_i Σ_k [k = e(i)] ...: finite sums commute
+        if isinstance(f, sp.Sum) and _swappable(f, k):
+            rest = sp.Mul(*[g for g in factors if g is not f])
+            rename = {i: fresh_index("i") for i, _, _ in f.limits}
+            inner = f.function.xreplace(rename) * rest
+            swapped = sp.Sum(sp.Sum(inner, (k, a, b)),
+                             *[(rename[i], lo, hi) for i, lo, hi in f.limits])
+            return collapse(swapped, ranges)
     dep = [f for f in factors if k in f.free_symbols]
     indep = [f for f in factors if k not in f.free_symbols]
     return sp.Mul(*indep) * sp.Sum(sp.Mul(*dep), (k, a, b))
+
+
+def _indexes_delta(term, k):
+    return any(str(x.base) == "delta" and k in x.indices for x in term.atoms(sp.Indexed))
+
+
+def _defer(term, k, e, ranges):
+    """Keep ``Σ_k`` when ``k`` indexes δ and ``[k = e]`` could instead sum away an enclosing
+    index that does not: the outer sum is then collapsed (after swapping the two), so that
+    the index that survives is δ's whichever order the formula wrote the sums in."""
+    if not _indexes_delta(term, k):
+        return False
+    return any(t in e.free_symbols and sp.expand(e).coeff(t) in (1, -1)
+               and not _indexes_delta(term, t) for t in ranges.get("_bound", ()))
+
+
+def _swappable(inner, k):
+    """An inner sum with bounds free of ``k`` whose body has a delta solvable for ``k``."""
+    if any(k in (sp.sympify(lo).free_symbols | sp.sympify(hi).free_symbols)
+           for _, lo, hi in inner.limits):
+        return False
+    terms = sp.Add.make_args(_expand(inner.function))
+    return len(terms) == 1 and any(_solve_delta(g, k) is not None
+                                   for g in sp.Mul.make_args(terms[0]))
 
 
 def collapse(expr, ranges):
@@ -94,6 +127,7 @@ def collapse(expr, ranges):
         body, inner = expr.function, dict(ranges)
         for k, a, b in expr.limits:
             inner[k] = (a, b)
+            inner["_bound"] = inner.get("_bound", frozenset()) | {k}
             body = _expand(collapse(body, inner))
             body = sp.Add(*[_sum_term(t, k, a, b, inner) for t in sp.Add.make_args(body)])
         return body
@@ -297,7 +331,7 @@ def prove_index_notation(forward, shapes, wrt, compact, *, statement, assumption
                            {**info, "reason": f"shape {fast_array.shape} != {target.shape}"})
     fast = fast_array.at(index)
     facts = relations(inputs, index) if relations else None
-    holds = decide(collapse(slow - fast, ranges), index, facts)
+    holds = decide(settle_brackets(collapse(slow - fast, ranges), ranges), index, facts)
     return ProofResult(statement, holds, slow, fast,
                        {**info, "index": index, "loss": loss, "raw": raw})
 
