@@ -11,9 +11,11 @@ import sympy as sp
 from nnmath.book.allsizes import evaluate, size_symbols
 from nnmath.book.allsizes_proofs import INDEX, MATRIX, prove_matrix_calculus
 from nnmath.book.identities import REGISTRY
-from nnmath.book.identities.all_sizes import NOT_PROVEN
 
 PROVEN = [n for n, e in REGISTRY.items() if "all_sizes_proof" in e.extra]
+# the reasons, set by identities/all_sizes.py or by a chapter's own registry module
+NOT_PROVEN = {n: e.extra["all_sizes_missing"] for n, e in REGISTRY.items()
+              if "all_sizes_missing" in e.extra}
 TWINS = [n for n, e in REGISTRY.items() if "all_sizes_twin" in e.extra]
 FORWARD_TWINS = [n for n, e in REGISTRY.items() if "all_sizes_forward" in e.extra]
 

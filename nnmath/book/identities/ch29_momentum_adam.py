@@ -57,7 +57,8 @@ def prove_least_squares_hvp_all_sizes(compact=least_squares_hvp):
     difference = sp.simplify(sp.expand(slow - fast))
     holds = difference == sp.ZeroMatrix(D, 1) or difference == 0
     return ProofResult(statement="∇_w ⟨∇L(w), V⟩ = XᵀXV/N for all N, D", holds=bool(holds),
-                       slow=slow, fast=fast, details={"phi": phi, "difference": difference})
+                       slow=slow, fast=fast, details={"phi": phi, "difference": difference,
+                                "method": "matrix calculus"})
 
 
 def _sample(rng, N=5, D=3):
@@ -92,5 +93,6 @@ register(IdentityEntry(
     notes=("The Hessian XᵀX/N does not depend on w: L is quadratic. Its eigenvalues bound "
            "the step sizes of momentum in chapter 29. The autodiff route writes the products "
            "as broadcast multiplies and sums."),
-    extra={"all_sizes_proof": prove_least_squares_hvp_all_sizes},
+    extra={"all_sizes_proof": prove_least_squares_hvp_all_sizes,
+           "all_sizes_method": "matrix calculus"},
 ))

@@ -78,7 +78,9 @@ register(IdentityEntry(
                         "T": np.eye(4)[rng.integers(0, 4, 3)]},
     symbolic_sizes=({"Z": (1, 2), "T": (1, 2)}, {"Z": (1, 3), "T": (1, 3)}),
     tensor_forward=lambda Z, T: _ad().softmax(Z) - T,
-    extra={"index_proof": ch.prove_fisher_equals_hessian_all_sizes},
+    extra={"index_proof": ch.prove_fisher_equals_hessian_all_sizes,
+           "all_sizes_missing": ("the index-notation proof in extra[\"index_proof\"] proves the mathematics for symbolic sizes, "
+                            "but does not yet run this entry's NumPy formula (no tested twin)")},
     notes=("Row by row: the forward is the gradient p - t of -log p_y in the logits, so its "
            "Jacobian is the Hessian; the compact formula is the Fisher as an expectation over "
            "the C classes, weight p_y. The label t drops out of the Hessian."),
@@ -99,7 +101,9 @@ register(IdentityEntry(
                         "g": rng.standard_normal(4)},
     symbolic_sizes=({"V": (2, 3), "a": (2,), "g": (3,)}, {"V": (3, 2), "a": (3,), "g": (2,)}),
     tensor_forward=lambda V, a, g: (a.reshape(-1, 1) * V * g.reshape(1, -1)).sum() ** 2 * 0.5,
-    extra={"index_proof": ch.prove_one_sample_kronecker_all_sizes},
+    extra={"index_proof": ch.prove_one_sample_kronecker_all_sizes,
+           "all_sizes_missing": ("the index-notation proof in extra[\"index_proof\"] proves the mathematics for symbolic sizes, "
+                            "but does not yet run this entry's NumPy formula (no tested twin)")},
     notes=("a is the layer's input (with a 1 appended for the bias), g the gradient of "
            "log p(y|x) in its output; the per-sample weight gradient is a g^T (chapter 5). "
            "Column-major vec gives (g g^T) kron (a a^T) instead."),
@@ -123,7 +127,9 @@ register(IdentityEntry(
     tensor_forward=lambda M, A, G: _ad().linalg.solve(
         (A.reshape(A.shape[0], 1, A.shape[0], 1) * G.reshape(1, G.shape[0], 1, G.shape[0]))
         .reshape(A.shape[0] * G.shape[0], A.shape[0] * G.shape[0]), M.reshape(-1)).reshape(M.shape),
-    extra={"index_proof": ch.prove_kron_inverse_all_sizes},
+    extra={"index_proof": ch.prove_kron_inverse_all_sizes,
+           "all_sizes_missing": ("the index-notation proof in extra[\"index_proof\"] proves the mathematics for symbolic sizes, "
+                            "but does not yet run this entry's NumPy formula (no tested twin)")},
     notes=("A and G symmetric (the damped factors are); the forward is a dense solve with the "
            "(DC, DC) matrix, the compact formula two small inverses. The engine route solves "
            "with a Kronecker matrix built by broadcasting."),
