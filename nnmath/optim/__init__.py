@@ -1,4 +1,4 @@
-r"""Optimisers (SGD with momentum, Adam, AdamW, PyTorch's rules) and a learning-rate schedule.
+r"""Optimisers (SGD with momentum, Adam, AdamW, PyTorch's rules; Muon) and a learning-rate schedule.
 
 An optimiser asks the model for ``parameters()`` on every step and updates the arrays
 in place; its state (momentum, Adam's moments) is kept per parameter *name*
@@ -10,7 +10,9 @@ in place; its state (momentum, Adam's moments) is kept per parameter *name*
 
 from .adam import Adam, AdamW
 from .base import Optimizer, check_learning_rate
+from .muon import CUBIC_COEFFICIENTS, MUON_COEFFICIENTS, Muon, newton_schulz
 from .schedule import warmup_cosine
 from .sgd import SGD
 
-__all__ = ["Optimizer", "SGD", "Adam", "AdamW", "warmup_cosine", "check_learning_rate"]
+__all__ = ["Optimizer", "SGD", "Adam", "AdamW", "warmup_cosine", "check_learning_rate",
+           "Muon", "newton_schulz", "MUON_COEFFICIENTS", "CUBIC_COEFFICIENTS"]
