@@ -7,10 +7,12 @@ import numpy as np
 from ..module import check_count, check_real
 from .base import Optimizer
 
-__all__ = ["Muon", "newton_schulz", "MUON_COEFFICIENTS", "CUBIC_COEFFICIENTS"]
+__all__ = ["Muon", "newton_schulz", "newton_schulz_step", "MUON_COEFFICIENTS", "CUBIC_COEFFICIENTS"]
 
-MUON_COEFFICIENTS = (3.4445, -4.7750, 2.0315)   # Jordan et al. (2024): the quintic Muon uses
-CUBIC_COEFFICIENTS = (1.5, -0.5, 0.0)           # the classical cubic Newton–Schulz iteration
+#: ``(a, b, c)`` of the quintic Muon uses (Jordan et al. 2024): fast, ends in a band around 1.
+MUON_COEFFICIENTS = (3.4445, -4.7750, 2.0315)
+#: ``(a, b, c)`` of the classical cubic Newton–Schulz iteration: converges to ``U Vᵀ``.
+CUBIC_COEFFICIENTS = (1.5, -0.5, 0.0)
 
 
 def _check_coefficients(owner, coefficients):
@@ -25,6 +27,16 @@ def _check_coefficients(owner, coefficients):
         raise ValueError(f"{owner}: coefficients[0] = a = p'(0) must be > 1, so that small "
                          f"singular values grow, got {a!r}")
     return a, b, c
+
+
+def newton_schulz_step(X, a, b, c):
+    r"""One Newton–Schulz step ``a X + b (X Xᵀ) X + c (X Xᵀ)² X`` (chapter 31).
+
+    ``X`` of shape ``(r, s)``; works on numpy arrays and on SymPy matrix expressions
+    (the chapter's proof for every size runs it on ``U S Vᵀ``). Returns shape ``(r, s)``.
+    """
+    A = X @ X.T                                     # A = X Xᵀ, (r, r)
+    return a * X + (b * A + c * (A @ A)) @ X        # a X + b A X + c A² X
 
 
 def newton_schulz(G, steps=5, coefficients=MUON_COEFFICIENTS):
@@ -82,8 +94,7 @@ def newton_schulz(G, steps=5, coefficients=MUON_COEFFICIENTS):
     tall = X.shape[0] > X.shape[1]
     X = (X.T if tall else X) / norm                 # (r, s) with r ≤ s: X Xᵀ is r × r
     for _ in range(steps):
-        A = X @ X.T                                 # A = X Xᵀ
-        X = a * X + (b * A + c * (A @ A)) @ X       # a X + b A X + c A² X
+        X = newton_schulz_step(X, a, b, c)
     return X.T if tall else X
 
 
