@@ -20,10 +20,14 @@ __all__ = ["polar_factor", "nuclear_norm", "random_unit_spectral", "projected_de
 
 
 # -- the polar factor and steepest descent ---------------------------------------------------
-def polar_factor(G):
-    """``U Vᵀ`` of the thin SVD ``G = U Σ Vᵀ`` (numpy's SVD)."""
-    U, _, Vt = np.linalg.svd(G, full_matrices=False)
-    return U @ Vt
+def polar_factor(G, rtol=1e-10):
+    """``U Vᵀ`` of the thin SVD ``G = U Σ Vᵀ`` of rank ``r`` (numpy's SVD).
+
+    Singular values below ``rtol · σ_max`` count as zero: their vectors are left out.
+    """
+    U, s, Vt = np.linalg.svd(G, full_matrices=False)
+    r = int(np.sum(s > rtol * s[0]))
+    return U[:, :r] @ Vt[:r]
 
 
 def nuclear_norm(G):
