@@ -65,6 +65,25 @@ def check_nuclear_grad_2x2(compact):
     return results
 
 
+def nuclear_norm_tensor(G):
+    """``tr((GᵀG)^{1/2})`` in engine operations: the Denman–Beavers square-root iteration.
+
+    ``Y₀ = GᵀG``, ``Z₀ = I``; ``Y ← (Y + Z⁻¹)/2``, ``Z ← (Z + Y⁻¹)/2`` converges
+    quadratically to ``(GᵀG)^{1/2}`` for positive definite ``GᵀG``; 30 steps, products,
+    inverses and sums only (no SVD, no polar factor), so the engine's gradient is an
+    independent route.
+    """
+    from ...autodiff import Tensor
+    from ...autodiff.linalg import inv
+
+    A = G.T @ G
+    n = A.data.shape[0]
+    Y, Z = A, Tensor(np.eye(n))
+    for _ in range(30):
+        Y, Z = (Y + inv(Z)) * 0.5, (Z + inv(Y)) * 0.5
+    return (Y * np.eye(n)).sum()
+
+
 register(IdentityEntry(
     name="nuclear_norm_grad",
     title="Nuclear norm: its gradient is the polar factor",
@@ -77,6 +96,7 @@ register(IdentityEntry(
     compact=lambda delta, out, G: delta * polar_factor(G),
     sample=lambda rng: {"G": rng.standard_normal((4, 3))},
     proof=check_nuclear_grad_2x2,
+    tensor_forward=nuclear_norm_tensor,
     notes="G = U Σ Vᵀ (thin SVD); differentiable where the rank is min(m, n).",
 ))
 
