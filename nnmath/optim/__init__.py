@@ -1,4 +1,4 @@
-r"""Optimisers (SGD with momentum, Adam, AdamW, PyTorch's rules; K-FAC) and a learning-rate schedule.
+r"""Optimisers (SGD with momentum, Adam, AdamW, PyTorch's rules; K-FAC, Muon) and a learning-rate schedule.
 
 An optimiser asks the model for ``parameters()`` on every step and updates the arrays
 in place; its state (momentum, Adam's moments) is kept per parameter *name*
@@ -11,7 +11,9 @@ in place; its state (momentum, Adam's moments) is kept per parameter *name*
 from .adam import Adam, AdamW
 from .base import Optimizer, check_learning_rate
 from .kfac import KFAC
+from .muon import CUBIC_COEFFICIENTS, MUON_COEFFICIENTS, Muon, newton_schulz
 from .schedule import warmup_cosine
 from .sgd import SGD
 
-__all__ = ["Optimizer", "SGD", "Adam", "AdamW", "KFAC", "warmup_cosine", "check_learning_rate"]
+__all__ = ["Optimizer", "SGD", "Adam", "AdamW", "KFAC", "Muon", "newton_schulz",
+           "MUON_COEFFICIENTS", "CUBIC_COEFFICIENTS", "warmup_cosine", "check_learning_rate"]
