@@ -98,6 +98,9 @@ register(IdentityEntry(
     proof=check_nuclear_grad_2x2,
     tensor_forward=nuclear_norm_tensor,
     notes="G = U Σ Vᵀ (thin SVD); differentiable where the rank is min(m, n).",
+    extra={"all_sizes_missing": "the nuclear norm is a sum of singular values, which neither "
+                                "index notation nor SymPy's matrix calculus expresses for "
+                                "symbolic sizes; checked exactly at 2×2"},
 ))
 
 
