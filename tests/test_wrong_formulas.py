@@ -313,6 +313,7 @@ PLAUSIBLE_ALL_SIZES.update({
     "conv1d_grad_x": _kernel_not_flipped(1, 0),
     "conv1d_strided_grad_w": _kernel_index_reversed(2, 1),
     "conv1d_strided_grad_x": _kernel_not_flipped(2, 1),
+    "least_squares_hvp": lambda delta, out, w, V, X, y: delta * (X.T * (X * V)),  # 1/N dropped
 })
 
 
