@@ -149,4 +149,7 @@ register(IdentityEntry(
     tensor_forward=_tied_tensor_forward,
     notes="The sum of the two uses' gradients. The SymPy checks fix indices with repeats; "
           "prove_tied_grad_all_sizes proves the sum for symbolic sizes.",
+    extra={"all_sizes_missing": "prove_tied_grad_all_sizes proves the sum with the lookup as a "
+                                "symbolic one-hot matrix S, not on this entry's integer token "
+                                "ids (no tested twin yet)"},
 ))
