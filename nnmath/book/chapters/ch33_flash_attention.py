@@ -96,8 +96,8 @@ def scores_grad_from_lse(dO, O, S, V, *, block_size=2):
     .. math:: A = e^{S - L}, \quad dA = dO\,V^\top, \quad D = \operatorname{rowsum}(dO \odot O),
               \quad dS = A \odot (dA - D)
 
-    For numbers this runs the library's :func:`~nnmath.flash.block_attention_backward`
-    on ``Q = S√n``, ``K = I_n`` (so that ``QKᵀ/√n = S`` and ``dQ = dS/√n``), key
+    For numbers this runs the library's kernels (the forward for ``L``, then
+    :func:`~nnmath.flash.block_attention_backward`) on ``Q = S√n``, ``K = I_n`` (so that ``QKᵀ/√n = S`` and ``dQ = dS/√n``), key
     blocks of ``block_size``; for SymPy object arrays the same four steps are
     written out with SymPy's ``exp`` and ``log``.
 
@@ -115,8 +115,9 @@ def scores_grad_from_lse(dO, O, S, V, *, block_size=2):
     if S.dtype != object and np.asarray(dO).dtype != object:
         n = S.shape[-1]
         root = np.sqrt(n)
-        lse = np.log(np.sum(np.exp(S - S.max(-1, keepdims=True)), -1, keepdims=True)) + S.max(-1, keepdims=True)
-        dQ, _, _ = block_attention_backward(dO, S * root, np.eye(n), V, O, lse, block_size=block_size)
+        Q, K = S * root, np.eye(n)                  # Q Kᵀ / √n = S
+        _, lse = block_attention_forward(Q, K, V, block_size=block_size)
+        dQ, _, _ = block_attention_backward(dO, Q, K, V, O, lse, block_size=block_size)
         return dQ * root
     exp = np.vectorize(sp.exp, otypes=[object])
     lse = np.vectorize(sp.log, otypes=[object])(exp(S).sum(axis=-1, keepdims=True))
