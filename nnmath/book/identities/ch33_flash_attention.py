@@ -1,0 +1,59 @@
+r"""Registry entry of chapter 33: the gradient of the scores from the output and the log-sum-exp.
+
+For ``O = softmax(S) V`` (rows of ``S`` are a query's scores), the softmax
+backward pass of chapter 8 needs each full row of ``A = softmax(S)``. The
+memory-efficient kernel keeps only ``O`` and ``L = log Σ_s e^{S_s}`` per row and
+computes ``dS = A ⊙ (dO Vᵀ − D)`` with ``A = e^{S − L}`` recomputed and
+``D = rowsum(dO ⊙ O)``. For numbers the compact formula is the library's
+:func:`nnmath.flash.block_attention_backward` itself (with ``K = I``, so that
+its ``dQ`` is ``dS`` up to the scale, and key blocks of 2), see
+:func:`~nnmath.book.chapters.ch33_flash_attention.scores_grad_from_lse`; for
+SymPy symbols the same steps are written with SymPy's ``exp`` and ``log``.
+The engine route differentiates the softmax built from ``exp``, ``sum`` and a
+division, times ``V`` as a broadcast multiply and a sum.
+"""
+
+import numpy as np
+
+from ..chapters.ch33_flash_attention import scores_grad_from_lse
+from . import tensor_routes as tr
+from .ch08_losses import softmax_any
+from .core import IdentityEntry, register
+
+CHAPTER = "derivations/33_flash_attention"
+
+
+def _ad():
+    from ... import autodiff
+    return autodiff
+
+
+def attention_from_scores(S, V):
+    """``softmax(S) V`` row by row, for numbers or SymPy symbols."""
+    return softmax_any(S) @ V
+
+
+def _sample(rng, T=4, n=6, dv=3):
+    return {"S": rng.standard_normal((T, n)), "V": rng.standard_normal((n, dv))}
+
+
+register(IdentityEntry(
+    name="attention_grad_scores_from_lse",
+    title="Attention: gradient of the scores from the output and the log-sum-exp",
+    chapter=CHAPTER,
+    latex=(r"O = \operatorname{softmax}(S)\,V \;\Rightarrow\; \frac{\partial L}{\partial S} = "
+           r"A \odot \bigl(\delta V^{\top} - D\,\mathbf{1}^{\top}\bigr),\ A = e^{S - L\mathbf{1}^{\top}},\ "
+           r"D = \operatorname{rowsum}(\delta \odot O)"),
+    shapes={"S": "(T, n)", "V": "(n, d_v)", "delta": "(T, d_v)", "L, D": "(T, 1)", "dL/dS": "(T, n)"},
+    forward=attention_from_scores,
+    wrt="S",
+    compact=lambda delta, out, S, V: scores_grad_from_lse(delta, out, S, V),
+    sample=_sample,
+    symbolic_sizes=({"S": (1, 2), "V": (2, 1)}, {"S": (2, 3), "V": (3, 2)}),
+    tensor_forward=lambda S, V: tr.matmul(_ad().softmax(S), V),
+    notes=("L is each row's log-sum-exp; A, D and the result need only O, L and the "
+           "current key block, never a stored row of A. Numbers run the library kernel "
+           "block_attention_backward with K = I and key blocks of 2."),
+))
+
+__all__ = ["attention_from_scores"]
