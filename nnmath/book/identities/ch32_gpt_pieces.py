@@ -115,6 +115,8 @@ for _name, _wrt, _compact, _latex, _title in (
         symbolic_sizes=_RMS_SIZES,
         tensor_forward=lambda X, gamma, eps: ad.gpt.rms_norm(X, gamma, eps),
         notes="Means over the last axis; eps is a symbol in the SymPy check, so it covers every eps.",
+        extra={"all_sizes_missing": "not yet: a proof in index notation with symbolic D, like "
+                                    "LayerNorm's, is not written"},
     ))
 
 
@@ -157,6 +159,7 @@ register(IdentityEntry(
     convention="column",
     notes=("Rotate-half pairing: plane i is (x_i, x_{i+m}), turned by theta_{t,i}. The engine "
            "route multiplies by a constant signed permutation, never rotating by -theta."),
+    extra={"all_sizes_missing": "not yet: the rotation's proof for every size is in the text (a SymPy 2x2 proof plus the block structure), not a registry proof of this formula"},
 ))
 
 __all__ = ["rms_norm_any", "rope_any"]

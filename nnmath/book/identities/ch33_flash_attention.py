@@ -54,6 +54,7 @@ register(IdentityEntry(
     notes=("L is each row's log-sum-exp; A, D and the result need only O, L and the "
            "current key block, never a stored row of A. Numbers run the library kernel "
            "block_attention_backward with K = I and key blocks of 2."),
+    extra={"all_sizes_missing": "not yet: the chapter proves D = rowsum(dO o O) for symbolic sizes, but not on this entry's formula"},
 ))
 
 __all__ = ["attention_from_scores"]
