@@ -97,7 +97,7 @@ def test_factories_build_every_optimiser_and_counts_are_positive():
         model = ch.make_task(task, 0)[0]
         for name, (factory, rates) in ch.FACTORIES.items():
             assert len(rates) >= 2 and factory(model, rates[0]).lr == rates[0]
-            assert ch.optimiser_flops(model, name) > 0
+            assert ch.optimiser_flops(model, name, task=task) > 0
         assert ch.gradient_flops(task) > 0
     with pytest.raises(ValueError, match="task must be one of"):
         ch.make_task("mlp", 0)
@@ -110,6 +110,26 @@ def test_muon_flop_count_matches_a_direct_count():
                for r, s in ((8, 9), (16, 72)))
     adamw = 14 * (8 + 16 + 64 * 10 + 10)
     assert ch.optimiser_flops(model, "Muon") == muon + adamw
+
+
+def test_kfac_flop_count_matches_a_direct_count():
+    model = ch.make_task("cnn", 0)[0]
+    assert list(ch.kfac_layers(model)) == ["7.W"]      # the classifier: (64 + 1, 10)
+    D, C, N, u = 65, 10, 32, ch.KFAC_UPDATE_EVERY
+    sgd = 4 * (8 * 1 * 3 * 3 + 8 + 16 * 8 * 3 * 3 + 16)   # the two convolutions
+    every_step = 2 * D * D * C + 2 * D * C * C + 4 * D * C
+    every_u = (2 * ch.gradient_flops("cnn") // 3 + 2 * N * (D * D + C * C)
+               + 3 * (D * D + C * C) + 2 * (D ** 3 + C ** 3))
+    assert ch.optimiser_flops(model, "KFAC", task="cnn") == sgd + every_step + every_u // u
+    with pytest.raises(ValueError, match="needs task"):
+        ch.optimiser_flops(model, "KFAC")
+    assert ch.batch_rows("transformer") == 8 * ch.TASKS["transformer"]["batch"]
+
+
+def test_kfac_preconditions_only_the_linear_layers():
+    model = ch.make_task("transformer", 0)[0]
+    assert sorted(ch.kfac_layers(model)) == ["3.1.W", "3.3.W", "5.W"]   # MLP and read-out
+    assert ch.FACTORIES["KFAC"][0](model, 0.03).update_every == ch.KFAC_UPDATE_EVERY
 
 
 def test_timing_file_has_every_optimiser_and_the_machine():

@@ -10,13 +10,15 @@ chapter 28's transformer. To compare one more optimiser, add one line to
 import numpy as np
 
 from ... import SoftmaxCrossEntropy, data
-from ...optim import SGD, Adam, AdamW, Muon
+from ...optim import KFAC, SGD, Adam, AdamW, Muon
+from ...optim.kfac import tap_linear_layers
 from . import ch25_cnn_digits as ch25
 from . import ch28_transformer as ch28
 
 __all__ = ["polar_factor", "nuclear_norm", "random_unit_spectral", "projected_descent",
            "psd_power", "shampoo_direction", "SHAMPOO_POWER", "clip_spectral", "TASKS", "FACTORIES", "make_task", "train_curve",
-           "compare", "tail_loss", "output_matrix", "optimiser_flops", "gradient_flops"]
+           "compare", "tail_loss", "output_matrix", "optimiser_flops", "gradient_flops", "KFAC_UPDATE_EVERY",
+           "batch_rows", "kfac_layers"]
 
 
 # -- the polar factor and steepest descent ---------------------------------------------------
@@ -96,9 +98,14 @@ def output_matrix(model):
     return [name for name, p, _ in model.parameters() if np.ndim(p) >= 2][-1]
 
 
+#: K-FAC recomputes its Kronecker factors and their inverses every this many steps.
+KFAC_UPDATE_EVERY = 5
+
 #: ``name -> (factory(model, lr), learning rates tried)``: one line per optimiser. Each grid
 #: is a centre ×(1/3, 1, 3); Muon's AdamW part (biases, norms, embeddings, read-out) runs at
-#: 0.01, the centre of Adam's grid.
+#: 0.01, the centre of Adam's grid. K-FAC (chapter 30) preconditions the Linear layers
+#: (damping 0.1, factors every :data:`KFAC_UPDATE_EVERY` steps, momentum 0.9) and takes
+#: momentum-SGD steps at the same rate on the rest.
 FACTORIES = {
     "SGD": (lambda model, lr: SGD(model, lr), (0.1, 0.3, 1.0)),
     "momentum": (lambda model, lr: SGD(model, lr, momentum=0.9), (0.01, 0.03, 0.1)),
@@ -106,6 +113,8 @@ FACTORIES = {
     "AdamW": (lambda model, lr: AdamW(model, lr, weight_decay=0.01), (0.003, 0.01, 0.03)),
     "Muon": (lambda model, lr: Muon(model, lr, adamw_lr=0.01,
                                     adamw_params=(output_matrix(model),)), (0.007, 0.02, 0.06)),
+    "KFAC": (lambda model, lr: KFAC(model, lr, damping=0.1, momentum=0.9,
+                                    update_every=KFAC_UPDATE_EVERY), (0.01, 0.03, 0.1)),
 }
 
 
@@ -160,7 +169,23 @@ def compare(task, steps, seed=31):
 
 
 # -- deterministic cost per step --------------------------------------------------------------
-def optimiser_flops(model, name, ns_steps=5):
+def batch_rows(task):
+    """Rows a Linear layer sees per batch: the batch, times the sequence length (8) for the
+    transformer."""
+    if task not in TASKS:
+        raise ValueError(f"batch_rows: task must be one of {sorted(TASKS)}, got {task!r}")
+    return TASKS[task]["batch"] * (8 if task == "transformer" else 1)
+
+
+def kfac_layers(model):
+    """``{weight name: Linear layer}`` of the layers K-FAC preconditions: every Linear whose
+    ``W`` and ``b`` are among ``model.parameters()`` (the rest takes SGD steps)."""
+    params = {id(p): n for n, p, _ in model.parameters()}
+    return {params[id(t.layer.W)]: t.layer for t in tap_linear_layers(model)
+            if id(t.layer.W) in params and id(t.layer.b) in params}
+
+
+def optimiser_flops(model, name, ns_steps=5, task=None):
     """Floating-point operations of one optimiser update, counted from the parameter shapes.
 
     Per parameter of ``n`` entries: SGD 2n, momentum 4n, Adam 12n, AdamW 14n (one
@@ -168,10 +193,30 @@ def optimiser_flops(model, name, ns_steps=5):
     to ``(r, s)``, ``r ≤ s``: 6n for momentum, decay and step, 2n for ``‖·‖_F``, and per
     Newton–Schulz step ``2r²s`` (``XXᵀ``) ``+ 2r³`` (``A²``) ``+ 2r²s`` (``(bA + cA²)X``)
     ``+ 2r² + 2rs`` (the scalings and sums); AdamW for the rest.
+
+    K-FAC (needs ``task``), averaged over its ``u =`` :data:`KFAC_UPDATE_EVERY` steps: per
+    preconditioned layer ``W̃ (D + 1, C)``, every step ``2(D+1)²C + 2(D+1)C²`` (``A⁻¹ ∇ G⁻¹``)
+    ``+ 4(D+1)C`` (momentum and step); every ``u`` steps, with ``N =`` :func:`batch_rows`,
+    ``2N(D+1)² + 2NC²`` (the batch factors), ``3((D+1)² + C²)`` (running average, damping)
+    and ``2((D+1)³ + C³)`` (the two inverses), plus the extra backward pass for the sampled
+    labels, counted as two thirds of :func:`gradient_flops`; momentum SGD (4n) for the rest.
     """
     per = {"SGD": 2, "momentum": 4, "Adam": 12, "AdamW": 14}
     if name in per:
         return sum(per[name] * p.size for _, p, _ in model.parameters())
+    if name == "KFAC":
+        if task is None:
+            raise ValueError("optimiser_flops: the K-FAC count needs task= (the batch's rows)")
+        u, N = KFAC_UPDATE_EVERY, batch_rows(task)
+        layers = kfac_layers(model)
+        kept = {id(a) for layer in layers.values() for a in (layer.W, layer.b)}
+        total = sum(4 * p.size for _, p, _ in model.parameters() if id(p) not in kept)
+        every = 2 * gradient_flops(task) // 3
+        for layer in layers.values():
+            D, C = layer.in_features + 1, layer.out_features
+            total += 2 * D * D * C + 2 * D * C * C + 4 * D * C
+            every += 2 * N * (D * D + C * C) + 3 * (D * D + C * C) + 2 * (D ** 3 + C ** 3)
+        return total + every // u
     if name != "Muon":
         raise ValueError(f"optimiser_flops: no count for {name!r}")
     optimiser = FACTORIES["Muon"][0](model, 0.02)
