@@ -19,6 +19,7 @@ export PIP_DISABLE_PIP_VERSION_CHECK := 1
 help:
 	@echo "make book   set up .venv (first time) and build the HTML into _build/html"
 	@echo "make test   unit tests, nbval on every notebook, strict book build, HTML + browser tests"
+	@echo "make notebooks-other-blas  nbval again under a second OpenBLAS kernel (CI runs it)"
 	@echo "make lab [NB=path]  JupyterLab with the MyST renderer, on the notebooks"
 	@echo "make pdf    the whole book as a PDF in _build/pdf (TeX from Debian; make pdf-test checks it)"
 	@echo "make execute [NB=path]  re-run notebooks in place to refresh outputs"
@@ -64,6 +65,7 @@ notebooks: $(STAMP)
 # The notebooks once more under another OpenBLAS kernel (.ci/blas_kernel.py picks one that
 # differs from this CPU's own): a printed or glued digit that depends on the machine fails
 # here, not on a reader's machine. Skipped, with the reason, where there is no other kernel.
+# CI runs it after make test (.ci/run); it doubles the notebooks' time, so make test does not.
 notebooks-other-blas: $(STAMP)
 	@kernel=$$($(BIN)/python .ci/blas_kernel.py) \
 	  || { echo "notebooks-other-blas: skipped (no second OpenBLAS kernel to run here)"; exit 0; }; \
@@ -86,7 +88,7 @@ built: $(STAMP)
 lab-test: $(LAB_STAMP)
 	$(BIN)/python -m pytest tests/lab -q -rs
 
-test: unit notebooks notebooks-other-blas build-strict built lab-test
+test: unit notebooks build-strict built lab-test
 
 # JupyterLab on the notebooks (NB=path opens one), with the book's macros and MyST.
 lab: $(LAB_STAMP)
