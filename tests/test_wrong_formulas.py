@@ -339,6 +339,24 @@ PLAUSIBLE_ALL_SIZES.update({
 })
 
 
+from nnmath.book.identities import ch33_flash_attention as _f33  # noqa: E402
+from nnmath.book.identities import ch34_gpt_writes as _g34  # noqa: E402
+
+
+def _scores_grad_without_D(delta, out, S, V):   # the row term D = rowsum(dO o O) dropped
+    return _f33.scores_grad_from_lse_twin(delta, 0 * out, S, V)
+
+
+def _tied_head_only(delta, out, E, idx, X):     # the lookup's use of E forgotten
+    return _g34.tied_grad_E_twin(delta, out, E, idx, X) - np.einsum(
+        "ntv,ntd->vd", ia.one_hot(idx, E.shape[0]), delta[..., :E.shape[1]])
+
+
+PLAUSIBLE_ALL_SIZES.update({
+    "attention_grad_scores_from_lse": _scores_grad_without_D,
+    "tied_embedding_grad_E": _tied_head_only,
+})
+
 
 def test_every_proof_for_all_sizes_has_a_plausible_mistake():
     assert set(ALL_SIZES) <= set(PLAUSIBLE_ALL_SIZES), set(ALL_SIZES) - set(PLAUSIBLE_ALL_SIZES)
