@@ -317,6 +317,47 @@ PLAUSIBLE_ALL_SIZES.update({
 })
 
 
+from nnmath.book.identities import ch32_gpt_pieces as _g32  # noqa: E402
+from nnmath.rmsnorm import rms_normalize as _rms_normalize  # noqa: E402
+
+
+def _rms_without_projection(delta, out, X, gamma, eps):   # forgets -xhat mean(g xhat): g / r only
+    return delta * gamma * _rms_normalize(X, eps)[1]
+
+
+def _rope_forward_again(delta, out, X, theta):            # rotates delta by +theta, not back
+    return _g32.rope_twin(delta, *_g32._cos_sin_twin(theta))
+
+
+PLAUSIBLE_ALL_SIZES.update({
+    # each GELU's derivative swapped for the other's (the tanh curve for the exact one)
+    "gelu_grad": lambda delta, out, X: _g32.ch32.gelu_vjp_any(delta, X, "tanh"),
+    "gelu_tanh_grad": lambda delta, out, X: _g32.ch32.gelu_vjp_any(delta, X, "none"),
+    "rms_norm_grad_X": _rms_without_projection,
+    "rms_norm_grad_gamma": lambda delta, out, X, gamma, eps: np.sum(delta * X, axis=0),  # x, not x̂
+    "rope_grad_X": _rope_forward_again,
+})
+
+
+from nnmath.book.identities import ch33_flash_attention as _f33  # noqa: E402
+from nnmath.book.identities import ch34_gpt_writes as _g34  # noqa: E402
+
+
+def _scores_grad_without_D(delta, out, S, V):   # the row term D = rowsum(dO o O) dropped
+    return _f33.scores_grad_from_lse_twin(delta, 0 * out, S, V)
+
+
+def _tied_head_only(delta, out, E, idx, X):     # the lookup's use of E forgotten
+    return _g34.tied_grad_E_twin(delta, out, E, idx, X) - np.einsum(
+        "ntv,ntd->vd", ia.one_hot(idx, E.shape[0]), delta[..., :E.shape[1]])
+
+
+PLAUSIBLE_ALL_SIZES.update({
+    "attention_grad_scores_from_lse": _scores_grad_without_D,
+    "tied_embedding_grad_E": _tied_head_only,
+})
+
+
 def test_every_proof_for_all_sizes_has_a_plausible_mistake():
     assert set(ALL_SIZES) <= set(PLAUSIBLE_ALL_SIZES), set(ALL_SIZES) - set(PLAUSIBLE_ALL_SIZES)
 

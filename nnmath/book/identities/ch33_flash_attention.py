@@ -11,10 +11,23 @@ its ``dQ`` is ``dS`` up to the scale, and key blocks of 2), see
 SymPy symbols the same steps are written with SymPy's ``exp`` and ``log``.
 The engine route differentiates the softmax built from ``exp``, ``sum`` and a
 division, times ``V`` as a broadcast multiply and a sum.
+
+The proof for every size is in index notation, for symbolic ``T, n, d_v``:
+the compact formula calls ``np.asarray``, so it runs through a twin,
+:func:`scores_grad_from_lse_twin`, the same four steps (``L``, ``A = e^{S−L}``,
+``D = rowsum(δ ⊙ O)`` with ``O`` the forward's output, ``A ⊙ (δVᵀ − D)``) on
+arrays of symbolic size; ``tests/test_all_sizes.py`` checks it against the
+library kernel on random numbers. The chapter's :func:`prove_row_term`
+(``Σ_s A_s dA_s = Σ_j dO_j O_j``) is the step the proof's canonical form of
+sums (reordering a finite double sum) carries out here on the entry's formula.
 """
+
+from functools import lru_cache
 
 import numpy as np
 
+from ..allsizes import size_symbols
+from ..allsizes_proofs import INDEX, prove_index_notation
 from ..chapters.ch33_flash_attention import scores_grad_from_lse
 from . import tensor_routes as tr
 from .ch08_losses import softmax_any
@@ -31,6 +44,26 @@ def _ad():
 def attention_from_scores(S, V):
     """``softmax(S) V`` row by row, for numbers or SymPy symbols."""
     return softmax_any(S) @ V
+
+
+def scores_grad_from_lse_twin(delta, out, S, V):
+    """:func:`scores_grad_from_lse` on IndexArrays: ``L``, ``A = e^{S − L}``, ``D``, ``A ⊙ (δVᵀ − D)``."""
+    lse = np.log(np.sum(np.exp(S), axis=-1, keepdims=True))
+    A = np.exp(S - lse)
+    D = np.sum(delta * out, axis=-1, keepdims=True)
+    return A * (delta @ V.T - D)
+
+
+_T, _n, _dv = size_symbols("T n d_v")
+
+
+@lru_cache(maxsize=8)
+def prove_scores_grad_all_sizes(compact):
+    """Index notation: ``∂⟨δ, softmax(S) V⟩/∂S_{tc}`` against ``compact`` for all ``T, n, d_v``."""
+    return prove_index_notation(
+        attention_from_scores, {"S": (_T, _n), "V": (_n, _dv)}, "S", compact,
+        statement="attention_grad_scores_from_lse: dS = A o (delta V^T - rowsum(delta o O)), "
+                  "A = exp(S - logsumexp(S)), for all T, n, d_v")
 
 
 def _sample(rng, T=4, n=6, dv=3):
@@ -54,7 +87,8 @@ register(IdentityEntry(
     notes=("L is each row's log-sum-exp; A, D and the result need only O, L and the "
            "current key block, never a stored row of A. Numbers run the library kernel "
            "block_attention_backward with K = I and key blocks of 2."),
-    extra={"all_sizes_missing": "not yet: the chapter proves D = rowsum(dO o O) for symbolic sizes, but not on this entry's formula"},
+    extra={"all_sizes_proof": prove_scores_grad_all_sizes, "all_sizes_method": INDEX,
+           "all_sizes_twin": scores_grad_from_lse_twin},
 ))
 
-__all__ = ["attention_from_scores"]
+__all__ = ["attention_from_scores", "prove_scores_grad_all_sizes", "scores_grad_from_lse_twin"]

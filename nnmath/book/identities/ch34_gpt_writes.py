@@ -14,14 +14,29 @@ the library's two rules, :func:`nnmath.sequence.embedding_grad_W` and
 sum in index notation for symbolic sizes, with the lookup written as ``S E``
 for any matrix ``S`` (the one-hot matrix of the indices is one); since its
 inputs are matrix symbols rather than integer indices, it takes the two parts
-of the formula separately and is not the entry's ``all_sizes_proof``.
+of the formula separately. The entry's ``all_sizes_proof``,
+:func:`prove_tied_entry_all_sizes`, is index notation on the entry's own
+inputs, as the Embedding entry ``embedding_grad_W`` does it: ``idx`` an
+array of symbolic integers of symbolic shape ``(N, T)``, ``E (V, D)`` and
+``X (N, T, D)`` of symbolic sizes. The forward and the formula use
+``np.asarray``, ``np.concatenate`` and ``reshape``, so they run as twins
+(:func:`tied_forward_twin`: ``E[idx]`` a gather, the stacking
+:func:`nnmath.book.allsizes.concatenate`; :func:`tied_grad_E_twin`: the
+scatter-add as the product with the one-hot array ``[idx[n, t] = v]``, plus
+``Σ_{n,t} δ_Z[n, t, v] X[n, t, :]``), which ``tests/test_all_sizes.py`` checks
+against :func:`tied_forward` and :func:`tied_grad_E` on random numbers.
 """
+
+from functools import lru_cache
 
 import numpy as np
 import sympy as sp
 
 from ... import matmul as mm
 from ... import sequence as seq
+from .. import allsizes as ia
+from ..allsizes import IndexArray, size_symbols
+from ..allsizes_proofs import INDEX, prove_index_notation
 from ..symbolic import ProofResult, canonical_indices, prove_vjp, symbol_array
 from .core import IdentityEntry, register
 
@@ -131,6 +146,38 @@ def prove_tied_grad_all_sizes(grad_lookup=None, grad_head=None):
                               "compact": compact})
 
 
+# -- the proof for every size, on the entry's own inputs (integer ids) -----------------------
+
+def tied_forward_twin(E, idx, X):
+    """:func:`tied_forward` on IndexArrays: ``[E[idx], X Eᵀ]`` stacked along the last axis."""
+    return ia.concatenate([E[idx], X @ E.T], axis=-1)
+
+
+def tied_grad_E_twin(delta, out, E, idx, X):
+    """:func:`tied_grad_E` on IndexArrays: ``Σ_{n,t} [idx[n,t] = v] δ_Y[n,t,:] + Σ_{n,t} δ_Z[n,t,v] X[n,t,:]``.
+
+    ``δ_Y = δ[..., :D]``; ``δ_Z = δ[..., D:]`` is read at column ``D + v``.
+    """
+    V, D = E.shape
+    dY = delta[..., :D]
+    dZ = IndexArray(delta.shape[:-1] + (V,), lambda i: delta.at(tuple(i[:-1]) + (i[-1] + D,)))
+    return (np.einsum("ntv,ntd->vd", ia.one_hot(idx, V), dY)
+            + np.einsum("ntv,ntd->vd", dZ, X))
+
+
+_N, _T, _V, _D = size_symbols("N T V D")
+
+
+@lru_cache(maxsize=8)
+def prove_tied_entry_all_sizes(compact):
+    """Index notation for all ``N, T, V, D`` and every integer index array ``idx (N, T)``."""
+    return prove_index_notation(
+        tied_forward_twin, {"E": (_V, _D), "idx": (_N, _T), "X": (_N, _T, _D)}, "E", compact,
+        statement="tied_embedding_grad_E: dL/dE = scatter_idx(delta_Y) + delta_Z^T X for all "
+                  "N, T, V, D and every integer index array with entries in [0, V) (repeats "
+                  "accumulate)", assumptions={"idx": {"integer": True}})
+
+
 register(IdentityEntry(
     name="tied_embedding_grad_E",
     title="Tied embedding and output matrix: gradient with respect to the shared table",
@@ -149,7 +196,6 @@ register(IdentityEntry(
     tensor_forward=_tied_tensor_forward,
     notes="The sum of the two uses' gradients. The SymPy checks fix indices with repeats; "
           "prove_tied_grad_all_sizes proves the sum for symbolic sizes.",
-    extra={"all_sizes_missing": "prove_tied_grad_all_sizes proves the sum with the lookup as a "
-                                "symbolic one-hot matrix S, not on this entry's integer token "
-                                "ids (no tested twin yet)"},
+    extra={"all_sizes_proof": prove_tied_entry_all_sizes, "all_sizes_method": INDEX,
+           "all_sizes_twin": tied_grad_E_twin, "all_sizes_forward": tied_forward_twin},
 ))
