@@ -316,6 +316,23 @@ PLAUSIBLE_ALL_SIZES.update({
 })
 
 
+from nnmath.book.identities import ch30_kfac as k30  # noqa: E402
+
+
+def _empirical_fisher_vp(delta, out, Z, T):     # the empirical Fisher: the label for y ~ p
+    S = softmax_any(Z) - T                      # row n: (p_n - t_n)(p_n - t_n)^T delta_n
+    return S * np.sum(S * delta, axis=-1, keepdims=True)
+
+
+PLAUSIBLE_ALL_SIZES.update({
+    "softmax_ce_fisher_is_hessian": _empirical_fisher_vp,
+    "kfac_one_sample_kronecker": lambda delta, out, V, a, g:    # the diagonal Fisher
+        delta * np.multiply.outer(a * a, g * g) * V,
+    "kfac_factored_inverse_step": lambda delta, out, M, A, G:   # G not inverted
+        k30.kfac_precondition(delta, k30.inverse_twin(A), G),
+})
+
+
 def test_every_proof_for_all_sizes_has_a_plausible_mistake():
     assert set(ALL_SIZES) <= set(PLAUSIBLE_ALL_SIZES), set(ALL_SIZES) - set(PLAUSIBLE_ALL_SIZES)
 

@@ -73,10 +73,12 @@ def evaluate(fn, *args, **kwargs):
     numbers once every sum (now with numeric bounds) is written out: the same
     formula the proofs check for symbolic sizes, evaluated at the sizes of the
     arguments, so that a test can compare it with the NumPy function it restates.
+    A square float array carries its NumPy inverse as the leaf ``.inverse`` (which
+    chapter 30's ``inverse_twin`` reads, as the proofs read a symbolic inverse).
     """
     values, bases = {}, {}
 
-    def wrap(name, x):
+    def wrap(name, x, inverse=True):
         if np.ndim(x) == 0:
             x = np.asarray(x).item()
             symbol = sp.Symbol(f"_{name}", real=True)
@@ -86,7 +88,10 @@ def evaluate(fn, *args, **kwargs):
         base = sp.IndexedBase(f"_{name}", integer=True) if x.dtype.kind in "iu" else \
             sp.IndexedBase(f"_{name}", real=True)
         bases[base] = x
-        return IndexArray(x.shape, lambda i: base[i])
+        array = IndexArray(x.shape, lambda i: base[i])
+        if x.ndim == 2 and x.shape[0] == x.shape[1] and x.dtype.kind == "f" and inverse:
+            array.inverse = wrap(f"{name}_inv", np.linalg.inv(x), False)   # for inverse twins
+        return array
 
     wrapped = [wrap(f"a{r}", a) for r, a in enumerate(args)]
     named = {k: wrap(k, v) for k, v in kwargs.items()}
