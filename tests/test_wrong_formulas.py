@@ -332,6 +332,16 @@ PLAUSIBLE_ALL_SIZES.update({
         k30.kfac_precondition(delta, k30.inverse_twin(A), G),
 })
 
+from nnmath.book.identities import all_sizes_pool as pool  # noqa: E402
+
+PLAUSIBLE_ALL_SIZES["least_squares_hvp"] = (      # H w, not H V (chapter 29)
+    lambda delta, out, w, V, X, y: delta * X.T * X * w / X.shape[0])
+
+PLAUSIBLE_ALL_SIZES.update({     # average pooling's gradient: delta spread over the window
+    "maxpool2d_grad_X": pool.average_grad_twin((2, 2), (2, 2)),
+    "maxpool2d_overlapping_grad_X": pool.average_grad_twin((2, 2), (1, 1)),
+})
+
 
 def test_every_proof_for_all_sizes_has_a_plausible_mistake():
     assert set(ALL_SIZES) <= set(PLAUSIBLE_ALL_SIZES), set(ALL_SIZES) - set(PLAUSIBLE_ALL_SIZES)

@@ -73,12 +73,13 @@ def evaluate(fn, *args, **kwargs):
     numbers once every sum (now with numeric bounds) is written out: the same
     formula the proofs check for symbolic sizes, evaluated at the sizes of the
     arguments, so that a test can compare it with the NumPy function it restates.
-    A square float array carries its NumPy inverse as the leaf ``.inverse`` (which
-    chapter 30's ``inverse_twin`` reads, as the proofs read a symbolic inverse).
+    Each array leaf has ``.derived(fn, tag)``: the leaf of ``fn`` of its numbers (its
+    inverse, the argmax of its pooling windows), which a twin reads where the proof
+    hands it a symbol for that quantity (chapter 30's inverse, max pooling's argmax).
     """
     values, bases = {}, {}
 
-    def wrap(name, x, inverse=True):
+    def wrap(name, x):
         if np.ndim(x) == 0:
             x = np.asarray(x).item()
             symbol = sp.Symbol(f"_{name}", real=True)
@@ -89,8 +90,7 @@ def evaluate(fn, *args, **kwargs):
             sp.IndexedBase(f"_{name}", real=True)
         bases[base] = x
         array = IndexArray(x.shape, lambda i: base[i])
-        if x.ndim == 2 and x.shape[0] == x.shape[1] and x.dtype.kind == "f" and inverse:
-            array.inverse = wrap(f"{name}_inv", np.linalg.inv(x), False)   # for inverse twins
+        array.derived = lambda fn, tag: wrap(f"{name}_{tag}", fn(x))   # for twins, see above
         return array
 
     wrapped = [wrap(f"a{r}", a) for r, a in enumerate(args)]

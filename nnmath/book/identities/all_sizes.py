@@ -375,11 +375,10 @@ NOT_PROVEN = {
     "self_attention_grad_Wq": "as self_attention_grad_X", "self_attention_grad_Wk":
         "as self_attention_grad_X", "self_attention_grad_Wv": "as self_attention_grad_X",
     "self_attention_grad_Wo": "as self_attention_grad_X",
-    "maxpool2d_grad_X": "max over a window: SymPy has no derivative of a max of a symbolic "
-                        "number of entries; a twin with a symbolic argmax is not written yet",
-    "maxpool2d_overlapping_grad_X": "as maxpool2d_grad_X",
 }
 """Entries that carry no proof for every size, and why."""
 
 for _name, _reason in NOT_PROVEN.items():
     REGISTRY[_name].extra["all_sizes_missing"] = _reason
+
+from . import all_sizes_pool  # noqa: E402,F401  (max pooling, with a symbolic argmax)

@@ -160,9 +160,13 @@ def one_sample_forward_twin(V, a, g):
 
 def inverse_twin(A):
     """``A⁻¹``: the companion leaf ``A.inverse`` of an array of symbolic size (the proof's
-    symmetric symbol for the inverse), NumPy's inverse otherwise."""
+    symmetric symbol for the inverse), the leaf of NumPy's inverse of numbers otherwise."""
     inverse = getattr(A, "inverse", None)
-    return inverse if inverse is not None else np.linalg.inv(A)
+    if inverse is not None:
+        return inverse
+    if hasattr(A, "derived"):                 # evaluate()'s leaf of numbers: their inverse
+        return A.derived(np.linalg.inv, "inv")
+    return np.linalg.inv(A)
 
 
 def kron_solve_forward_twin(M, A, G):
