@@ -337,6 +337,20 @@ from nnmath.book.identities import all_sizes_pool as pool  # noqa: E402
 PLAUSIBLE_ALL_SIZES["least_squares_hvp"] = (      # H w, not H V (chapter 29)
     lambda delta, out, w, V, X, y: delta * X.T * X * w / X.shape[0])
 
+from nnmath.book.identities import all_sizes_heads as heads  # noqa: E402
+
+
+def _weights_not_transposed(dC, Q, K, V, A):      # dV = A delta instead of A^T delta
+    dQ, dK, _ = heads.att.attention_backward(dC, Q, K, V, A)
+    return dQ, dK, A @ dC
+
+
+PLAUSIBLE_ALL_SIZES.update({
+    "self_attention_grad_Wo": lambda delta, out, X, Wq, Wk, Wv, Wo: heads.np.einsum(  # (C^T d)^T
+        "ntd,nte->ed", heads._heads_forward(X, Wq, Wk, Wv)[-1], delta),
+    "self_attention_grad_Wv": heads.self_attention_twin("Wv", _weights_not_transposed),
+})
+
 PLAUSIBLE_ALL_SIZES.update({     # average pooling's gradient: delta spread over the window
     "maxpool2d_grad_X": pool.average_grad_twin((2, 2), (2, 2)),
     "maxpool2d_overlapping_grad_X": pool.average_grad_twin((2, 2), (1, 1)),
