@@ -18,10 +18,22 @@ NOT_PROVEN = {n: e.extra["all_sizes_missing"] for n, e in REGISTRY.items()
               if "all_sizes_missing" in e.extra}
 TWINS = [n for n, e in REGISTRY.items() if "all_sizes_twin" in e.extra]
 FORWARD_TWINS = [n for n, e in REGISTRY.items() if "all_sizes_forward" in e.extra]
+# entries that share one forward twin (self-attention's Wo and Wv): test it once
+FORWARD_TWINS = [n for i, n in enumerate(FORWARD_TWINS)
+                 if all(REGISTRY[m].extra["all_sizes_forward"] is not REGISTRY[n].extra["all_sizes_forward"]
+                        for m in FORWARD_TWINS[:i])]
 
-# Issue 23 asks for 80 %. 66 of 85 (77.6 %) are proven now that chapters 29-34 added entries;
-# work in progress raises this floor, and it may only grow.
-FLOOR = 0.77
+
+def small_sample(entry, rng):
+    """The entry's sample; self-attention's at N = 1, T = 3 (exact sums over every index
+    are slow, and one small draw exercises every head and mask entry)."""
+    if entry.name.startswith("self_attention_grad_"):
+        from nnmath.book.identities.ch27_attention import _sample_self_attention
+        return _sample_self_attention(rng, N=1, T=3, D=4)
+    return entry.sample(rng)
+
+# Issue 23 asks for 80 %: 73 of 85 (85.9 %) are proven for every size; the share may only grow.
+FLOOR = 0.85
 
 
 def test_share_of_entries_with_a_proof_for_every_size():
@@ -52,7 +64,7 @@ def test_twin_equals_the_compact_formula_on_random_numbers(name):
     twin = entry.extra["all_sizes_twin"]
     for seed in range(1):     # exact arithmetic on the index formula: one draw suffices
         rng = np.random.default_rng(seed)
-        inputs = entry.sample(rng)
+        inputs = small_sample(entry, rng)
         out = entry.forward(**inputs)
         delta = rng.standard_normal(np.shape(out))
         np.testing.assert_allclose(evaluate(lambda d, o, **k: twin(d, o, **k), delta, out,
@@ -64,7 +76,7 @@ def test_twin_equals_the_compact_formula_on_random_numbers(name):
 def test_forward_twin_equals_the_forward_on_random_numbers(name):
     entry = REGISTRY[name]
     for seed in range(2):
-        inputs = entry.sample(np.random.default_rng(seed))
+        inputs = small_sample(entry, np.random.default_rng(seed))
         np.testing.assert_allclose(evaluate(entry.extra["all_sizes_forward"], **inputs),
                                    entry.forward(**inputs), rtol=1e-10, atol=1e-12)
 

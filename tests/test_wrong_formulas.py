@@ -358,6 +358,44 @@ PLAUSIBLE_ALL_SIZES.update({
 })
 
 
+from nnmath.book.identities import ch30_kfac as k30  # noqa: E402
+
+
+def _empirical_fisher_vp(delta, out, Z, T):     # the empirical Fisher: the label for y ~ p
+    S = softmax_any(Z) - T                      # row n: (p_n - t_n)(p_n - t_n)^T delta_n
+    return S * np.sum(S * delta, axis=-1, keepdims=True)
+
+
+PLAUSIBLE_ALL_SIZES.update({
+    "softmax_ce_fisher_is_hessian": _empirical_fisher_vp,
+    "kfac_one_sample_kronecker": lambda delta, out, V, a, g:    # the diagonal Fisher
+        delta * np.multiply.outer(a * a, g * g) * V,
+    "kfac_factored_inverse_step": lambda delta, out, M, A, G:   # G not inverted
+        k30.kfac_precondition(delta, k30.inverse_twin(A), G),
+})
+
+from nnmath.book.identities import all_sizes_pool as pool  # noqa: E402
+
+from nnmath.book.identities import all_sizes_heads as heads  # noqa: E402
+
+
+def _weights_not_transposed(dC, Q, K, V, A):      # dV = A delta instead of A^T delta
+    dQ, dK, _ = heads.att.attention_backward(dC, Q, K, V, A)
+    return dQ, dK, A @ dC
+
+
+PLAUSIBLE_ALL_SIZES.update({
+    "self_attention_grad_Wo": lambda delta, out, X, Wq, Wk, Wv, Wo: heads.np.einsum(  # (C^T d)^T
+        "ntd,nte->ed", heads._heads_forward(X, Wq, Wk, Wv)[-1], delta),
+    "self_attention_grad_Wv": heads.self_attention_twin("Wv", _weights_not_transposed),
+})
+
+PLAUSIBLE_ALL_SIZES.update({     # average pooling's gradient: delta spread over the window
+    "maxpool2d_grad_X": pool.average_grad_twin((2, 2), (2, 2)),
+    "maxpool2d_overlapping_grad_X": pool.average_grad_twin((2, 2), (1, 1)),
+})
+
+
 def test_every_proof_for_all_sizes_has_a_plausible_mistake():
     assert set(ALL_SIZES) <= set(PLAUSIBLE_ALL_SIZES), set(ALL_SIZES) - set(PLAUSIBLE_ALL_SIZES)
 

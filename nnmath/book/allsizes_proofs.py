@@ -164,6 +164,35 @@ def _bounds_free(limits):
                for _, a, b in limits)
 
 
+def _orders(keep, dep):
+    """The orders of the bound indices to try: all permutations, but only within groups of
+    indices with the same signature (their bounds and the factors they sit in, printed with
+    every bound index anonymous), the groups in the order of their signatures. The
+    signature does not depend on the names, so equal sums still get one canonical form;
+    any order is only a renaming, so soundness does not depend on it."""
+    me, other = sp.Symbol("_me", integer=True), sp.Symbol("_other", integer=True)
+    factors = sp.Mul.make_args(dep)
+    variables = [k for k, _, _ in keep]
+
+    def signature(r):
+        k, a, b = keep[r]
+        anonymous = {v: (me if v == k else other) for v in variables}
+        return (str(a), str(b), tuple(sorted(str(f.xreplace(anonymous)) for f in factors
+                                             if k in f.free_symbols)))
+    groups = {}
+    for r in range(len(keep)):
+        groups.setdefault(signature(r), []).append(r)
+    ordered = [groups[key] for key in sorted(groups)]
+
+    def expand(prefix, rest):
+        if not rest:
+            yield prefix
+            return
+        for perm in permutations(rest[0]):
+            yield from expand(prefix + list(perm), rest[1:])
+    return expand([], ordered)
+
+
 def _flat_term(term, limits):
     """One term of a sum: inner sums merged into one multiple sum, its indices named canonically."""
     limits, factors, changed = list(limits), list(sp.Mul.make_args(term)), True
@@ -194,7 +223,7 @@ def _flat_term(term, limits):
         return coeff * indep
     depth = 1 + _depth(dep)
     names = [sp.Symbol(f"s{depth}_{i}", integer=True) for i in range(len(keep))]
-    orders = permutations(range(len(keep))) if _bounds_free(keep) else [range(len(keep))]
+    orders = _orders(keep, dep) if _bounds_free(keep) else [range(len(keep))]
     best = None
     for order in orders:
         mapping = {keep[p][0]: names[i] for i, p in enumerate(order)}

@@ -73,6 +73,9 @@ def evaluate(fn, *args, **kwargs):
     numbers once every sum (now with numeric bounds) is written out: the same
     formula the proofs check for symbolic sizes, evaluated at the sizes of the
     arguments, so that a test can compare it with the NumPy function it restates.
+    Each array leaf has ``.derived(fn, tag)``: the leaf of ``fn`` of its numbers (its
+    inverse, the argmax of its pooling windows), which a twin reads where the proof
+    hands it a symbol for that quantity (chapter 30's inverse, max pooling's argmax).
     """
     values, bases = {}, {}
 
@@ -86,7 +89,9 @@ def evaluate(fn, *args, **kwargs):
         base = sp.IndexedBase(f"_{name}", integer=True) if x.dtype.kind in "iu" else \
             sp.IndexedBase(f"_{name}", real=True)
         bases[base] = x
-        return IndexArray(x.shape, lambda i: base[i])
+        array = IndexArray(x.shape, lambda i: base[i])
+        array.derived = lambda fn, tag: wrap(f"{name}_{tag}", fn(x))   # for twins, see above
+        return array
 
     wrapped = [wrap(f"a{r}", a) for r, a in enumerate(args)]
     named = {k: wrap(k, v) for k, v in kwargs.items()}

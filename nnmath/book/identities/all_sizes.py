@@ -370,16 +370,16 @@ NOT_PROVEN = {
                    "symbolic T cannot drive; no closed form of the recursion is stated",
     "rnn_grad_Wx": "BPTT: as rnn_grad_Wh", "rnn_grad_b": "BPTT: as rnn_grad_Wh",
     "rnn_grad_X": "BPTT: as rnn_grad_Wh", "rnn_grad_h0": "BPTT: as rnn_grad_Wh",
-    "self_attention_grad_X": "the heads are split by reshape, which symbolic sizes do not "
-                             "support (index arithmetic h*D/H + e is not summed away)",
+    "self_attention_grad_X": "the twins of the head split run (all_sizes_heads.py, as for Wo "
+                             "and Wv), but the derivative sums a column k over 0..H d_h - 1 "
+                             "with a bracket [h d_h <= k < (h+1) d_h] that decide() cannot "
+                             "shift to the twin's k = h d_h + j, 0 <= j < d_h",
     "self_attention_grad_Wq": "as self_attention_grad_X", "self_attention_grad_Wk":
-        "as self_attention_grad_X", "self_attention_grad_Wv": "as self_attention_grad_X",
-    "self_attention_grad_Wo": "as self_attention_grad_X",
-    "maxpool2d_grad_X": "max over a window: SymPy has no derivative of a max of a symbolic "
-                        "number of entries; a twin with a symbolic argmax is not written yet",
-    "maxpool2d_overlapping_grad_X": "as maxpool2d_grad_X",
+        "as self_attention_grad_X",
 }
 """Entries that carry no proof for every size, and why."""
 
 for _name, _reason in NOT_PROVEN.items():
     REGISTRY[_name].extra["all_sizes_missing"] = _reason
+
+from . import all_sizes_heads, all_sizes_pool  # noqa: E402,F401  (head split; max pooling)
