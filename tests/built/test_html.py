@@ -130,6 +130,16 @@ def test_mathjax_is_local_and_configured(html_dir, soup, docname):
         f"{docname}: the mathjax3_config macros (\\vb, \\R, ...) are not on the page")
 
 
+_IDS = {}
+
+
+def _ids(soup, docname):
+    """The set of element ids of a page (one pass, not one tree search per link)."""
+    if docname not in _IDS:
+        _IDS[docname] = {tag["id"] for tag in soup(docname).find_all(id=True)}
+    return _IDS[docname]
+
+
 @pytest.mark.parametrize("docname", PAGES)
 def test_internal_links_resolve(html_dir, soup, docname):
     """Every internal link (navigation, cross-references, downloads) has a target."""
@@ -146,7 +156,7 @@ def test_internal_links_resolve(html_dir, soup, docname):
             broken.append(href)
         elif fragment and target.suffix == ".html":
             rel = str(target.relative_to(html_dir).with_suffix(""))
-            if not soup(rel).find(id=unquote(fragment)):
+            if unquote(fragment) not in _ids(soup, rel):
                 broken.append(href)
     assert not broken, f"{docname}: links to missing pages or anchors: {broken}"
 
