@@ -8,7 +8,7 @@ import pytest
 import nnmath.autodiff as ad
 from nnmath.autodiff import Tensor, hvp, jvp
 from nnmath.autodiff.sequence import batched_matmul, self_attention, stack, where
-from nnmath.gradcheck import numeric_gradient, numeric_jacobian, norm_relative_error
+from nnmath.gradcheck import numeric_jacobian, norm_relative_error
 
 rng = np.random.default_rng(19)
 A = rng.standard_normal((2, 3, 4))
