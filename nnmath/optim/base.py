@@ -6,7 +6,7 @@ import numbers
 
 import numpy as np
 
-__all__ = ["Optimizer", "check_learning_rate"]
+__all__ = ["Optimizer", "check_learning_rate", "check_state_keys"]
 
 
 def check_learning_rate(owner, lr):
@@ -133,16 +133,7 @@ class Optimizer:
         if steps:
             expected.update((f"{buffer}/{n}", shape)
                             for buffer in checked._buffers() for n, shape in shapes.items())
-        if unexpected := sorted(set(state) - set(expected) - set(scalars)):
-            raise ValueError(f"{who}: unexpected key {unexpected[0]!r} (another optimiser or model?)")
-        for key, shape in expected.items():
-            if key not in state:
-                raise ValueError(f"{who}: missing key {key!r} (another model?)")
-            got = (tuple(int(n) for n in np.ravel(state[key])) if key.startswith("shape/")
-                   else np.shape(state[key]))
-            if got != shape:
-                raise ValueError(f"{who}: key {key!r} has shape {got}, the model's parameter has "
-                                 f"shape {shape}")
+        check_state_keys(who, state, expected, scalars)
         dtypes = {n: np.asarray(p).dtype for n, p, _ in self.model.parameters()}
         self.__dict__.update((k, v) for k, v in vars(checked).items() if k != "state")
         self.steps = steps
@@ -157,3 +148,21 @@ class Optimizer:
         shown = [f"lr={self.lr}"] + [f"{k}={getattr(self, k)!r}" for k in self._hyperparameters
                                      if getattr(self, k) != defaults[k]]
         return f"{type(self).__name__}({', '.join(shown)})"
+
+
+def check_state_keys(who, state, expected, scalars):
+    """Raise naming the first unexpected, missing or mis-shaped key of an optimiser's state.
+
+    ``expected`` maps each array key to its shape (``shape/<name>`` keys hold the shape
+    itself); ``scalars`` are the keys of hyperparameters and counters.
+    """
+    if unexpected := sorted(set(state) - set(expected) - set(scalars)):
+        raise ValueError(f"{who}: unexpected key {unexpected[0]!r} (another optimiser or model?)")
+    for key, shape in expected.items():
+        if key not in state:
+            raise ValueError(f"{who}: missing key {key!r} (another model?)")
+        got = (tuple(int(n) for n in np.ravel(state[key])) if key.startswith("shape/")
+               else np.shape(state[key]))
+        if got != shape:
+            raise ValueError(f"{who}: key {key!r} has shape {got}, the model's parameter has "
+                             f"shape {shape}")

@@ -5,7 +5,7 @@ import numbers
 import numpy as np
 
 from ..module import check_count, check_real
-from .base import Optimizer
+from .base import Optimizer, check_state_keys
 
 __all__ = ["Muon", "newton_schulz", "newton_schulz_step", "MUON_COEFFICIENTS", "CUBIC_COEFFICIENTS"]
 
@@ -290,16 +290,7 @@ class Muon(Optimizer):
         if steps:
             expected.update((f"{buffer}/{n}", np.shape(p)) for n, p, _ in params
                             for buffer in checked._buffers(checked._group(n, p)))
-        if unexpected := sorted(set(state) - set(expected) - set(scalars)):
-            raise ValueError(f"{who}: unexpected key {unexpected[0]!r} (another optimiser or model?)")
-        for key, shape in expected.items():
-            if key not in state:
-                raise ValueError(f"{who}: missing key {key!r} (another model?)")
-            got = (tuple(int(n) for n in np.ravel(state[key])) if key.startswith("shape/")
-                   else np.shape(state[key]))
-            if got != shape:
-                raise ValueError(f"{who}: key {key!r} has shape {got}, the model's parameter has "
-                                 f"shape {shape}")
+        check_state_keys(who, state, expected, scalars)
         dtypes = {n: np.asarray(p).dtype for n, p, _ in params}
         self.__dict__.update((k, v) for k, v in vars(checked).items() if k != "state")
         self.steps, self.state = int(steps), {}
