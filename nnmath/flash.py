@@ -6,11 +6,11 @@ give the same results, to round-off, keeping only ``O(T · B)`` numbers for a ke
 block of ``B`` columns:
 
 * :func:`block_attention_forward` visits the keys ``B`` at a time and keeps,
-  for every query row, a running maximum ``m``, a running sum ``ℓ`` of
+  for every query row, a running maximum ``m``, a running sum ``l`` of
   ``exp(s − m)`` and an unnormalised output; when a block raises the maximum,
   the old sum and output are rescaled by ``e^{m_old − m_new}`` (the *online
-  softmax*). At the end ``O = acc / ℓ`` and only ``O`` and each row's
-  log-sum-exp ``L = m + log ℓ`` are kept.
+  softmax*). At the end ``O = acc / l`` and only ``O`` and each row's
+  log-sum-exp ``L = m + log l`` are kept.
 * :func:`block_attention_backward` recomputes each block's weights exactly as
   ``A = exp(S − L)`` and uses ``D_t = Σ_j dO_{tj} O_{tj}``, which equals
   ``⟨dA_t, a_t⟩`` because ``dA = dO Vᵀ`` and ``O = A V``: so the softmax
@@ -71,8 +71,8 @@ def block_attention_forward(Q, K, V, *, causal=False, block_size=64):
               \ell' = e^{m - m'} \ell + \textstyle\sum_j e^{S_{b,tj} - m'}, \quad
               \mathrm{acc}' = e^{m - m'} \mathrm{acc} + e^{S_b - m'} V_b
 
-    starting from ``m = −∞``, ``ℓ = 0``, ``acc = 0``; then ``O = acc/ℓ`` and
-    ``L = m + log ℓ``. Every row sees key 0 in the first block, so ``m`` is
+    starting from ``m = −∞``, ``l = 0``, ``acc = 0``; then ``O = acc/l`` and
+    ``L = m + log l``. Every row sees key 0 in the first block, so ``m`` is
     finite from then on and ``e^{−∞ − m'} = 0`` needs no special case.
     """
     scale = Q.shape[-1] ** -0.5
