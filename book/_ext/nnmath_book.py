@@ -15,7 +15,9 @@ fixed random inputs and, where the entry has one, the autodiff engine (about
 the column convention is tagged as such. A failure is a
 Sphinx warning, so the strict build (``-W``) fails: the book never states a
 check that did not pass this time. ``nnmath_prove_at_build = False`` (in
-``_config.yml``, ``sphinx: config:``) leaves the SymPy proofs to ``make test``.
+``_config.yml``, ``sphinx: config:``), or ``NNMATH_PROVE_AT_BUILD=0`` in the
+environment, leaves the SymPy checks to the unit tests (``make test`` sets it, as its
+unit tests have just run them all).
 
 Pages that use the directive are re-read on every build, so an incremental
 ``make book`` always shows the current registry.
@@ -30,6 +32,7 @@ loaded only on pages with math. Offline reading: unless ``launch_buttons.thebe``
 """
 
 import json
+import os
 import re
 import time
 from pathlib import Path
@@ -375,7 +378,9 @@ def setup(app):
     app.connect("env-get-outdated", always_reread)
     app.connect("env-updated", title_links_in_toc)
     app.connect("build-finished", report_time)
-    app.add_config_value("nnmath_prove_at_build", True, "env")
+    # NNMATH_PROVE_AT_BUILD=0: make test, whose unit tests have just run every SymPy check
+    app.add_config_value("nnmath_prove_at_build",
+                         os.environ.get("NNMATH_PROVE_AT_BUILD", "1") != "0", "env")
     app.connect("env-purge-doc", purge_doc)
     app.connect("env-merge-info", merge_info)
     return {"version": "0.2", "env_version": 2,
