@@ -33,8 +33,11 @@ def test_compact_formula_passes_the_sympy_check_at_fixed_sizes(name):
 
 @pytest.mark.parametrize("name", [n for n in NAMES if "all_sizes_proof" in REGISTRY[n].extra])
 def test_collapse_holds_for_symbolic_sizes(name):
-    proof = REGISTRY[name].prove_all_sizes()
+    entry = REGISTRY[name]
+    proof = entry.prove_all_sizes()
     assert proof.holds, proof.statement
+    # the method the entry names is the one the proof used (tests/test_all_sizes.py)
+    assert proof.details.get("method", "index notation") == entry.all_sizes_method
 
 
 @pytest.mark.parametrize("name", NAMES)
