@@ -145,7 +145,7 @@ def _add_to_toc(toc_path, docname, part):
                 if line.strip().startswith("- caption:")]
     numbered = [i for i, _ in captions
                 if any("numbered: true" in lines[j] for j in range(i, min(i + 3, len(lines))))]
-    if not numbered and (part is None or part not in dict((c, i) for i, c in captions)):
+    if not numbered and (part is None or part not in {c for _, c in captions}):
         raise ValueError(f"new-chapter: {toc_path} has no numbered part; give --part")
     chosen = [i for i, caption in captions if caption == part] if part else numbered[-1:]
     if not chosen:  # a new part after the last numbered one, shaped like it

@@ -16,6 +16,7 @@ r"""Chapter 30 (curvature and the natural gradient, K-FAC): Fisher matrices, pro
 
 import numpy as np
 
+from ...activations import softmax
 from ...autodiff import Tensor, jvp
 from ...optim.kfac import kfac_factors, tap_linear_layers
 
@@ -155,11 +156,6 @@ def prove_kron_inverse_all_sizes(inverse=None):
                        sp.Identity(D * C))
 
 
-def _softmax(Z):
-    E = np.exp(Z - Z.max(axis=1, keepdims=True))
-    return E / E.sum(axis=1, keepdims=True)
-
-
 def gauss_newton_ce(outputs, theta):
     """``G = Σ_n J_nᵀ (diag p_n − p_n p_nᵀ) J_n / N`` column by column: one JVP, one VJP each.
 
@@ -170,7 +166,7 @@ def gauss_newton_ce(outputs, theta):
     columns = []
     for e in np.eye(theta.size):
         Z, JV = jvp(outputs, theta, e)
-        P = _softmax(Z)
+        P = softmax(Z)
         HJV = P * (JV - (JV * P).sum(axis=1, keepdims=True)) / Z.shape[0]
         t = Tensor(theta)
         outputs(t).backward(HJV)
@@ -184,7 +180,7 @@ def fisher_by_expectation(outputs, theta, labels=None):
     With ``labels`` (N,), the empirical Fisher ``(1/N) Σ_n s_{n,y_n} s_{n,y_n}ᵀ`` instead.
     """
     theta = np.asarray(theta, dtype=np.float64)
-    P = _softmax(outputs(Tensor(theta)).data)
+    P = softmax(outputs(Tensor(theta)).data)
     N, C = P.shape
     F = np.zeros((theta.size, theta.size))
     for n in range(N):
@@ -209,7 +205,7 @@ def fisher_blocks(model, X, labels=None):
     list of (exact, kfac) pairs, one per Linear, each ``((D+1)C, (D+1)C)``.
     """
     taps = tap_linear_layers(model)
-    P = _softmax(model.forward(X))
+    P = softmax(model.forward(X))
     N, C = P.shape
     runs = [(np.eye(C)[labels], np.ones(N))] if labels is not None else \
         [(np.eye(C)[np.full(N, y)], P[:, y]) for y in range(C)]
