@@ -55,7 +55,7 @@ book: $(STAMP)
 
 # Unit tests and notebooks on both cores (pytest-xdist); a notebook's cells stay together.
 unit: $(STAMP)
-	MPLBACKEND=Agg $(BIN)/python -m pytest tests -q -n 2 --ignore=tests/built --ignore=tests/lab --ignore=tests/pdf
+	MPLBACKEND=Agg $(BIN)/python -m pytest tests -q -n 2 --ignore=tests/site/built --ignore=tests/site/lab --ignore=tests/site/pdf
 
 # One BLAS thread for notebooks: the same summation order (so the same digits) on any
 # machine, and no thread contention slowing a small product on a busy 2-core machine.
@@ -74,7 +74,7 @@ notebooks-other-blas: $(STAMP)
 	  $(BIN)/python -m pytest --nbval $(NOTEBOOK_DIRS) -q -n 2 --dist loadfile
 
 # The build re-checks every identity; its SymPy checks are skipped here, as the unit tests
-# (tests/test_identities.py, run first by make test) have just run them (make book keeps them).
+# (tests/book/test_identities.py, run first by make test) have just run them (make book keeps them).
 build-strict: $(STAMP)
 	$(BIN)/jupyter-book clean . >/dev/null
 	NNMATH_PROVE_AT_BUILD=0 $(BIN)/jupyter-book build . --warningiserror --keep-going
@@ -82,13 +82,13 @@ build-strict: $(STAMP)
 # Tests of the fresh build in _build/html: the HTML itself, then headless Chromium
 # offline (skipped, and said so, without Chromium; screenshots in _build/screenshots).
 built: $(STAMP)
-	NNMATH_REQUIRE_BUILD=1 $(BIN)/python -m pytest tests/built -q -rs
+	NNMATH_REQUIRE_BUILD=1 $(BIN)/python -m pytest tests/site/built -q -rs
 
 # Every notebook opened in JupyterLab (jupyterlab-myst) in headless Chromium driven by
 # Playwright: maths, labels, references, theorems, exercises render; no raw MyST markup.
 # Skipped, and said so, without Chromium; a screenshot in _build/screenshots.
 lab-test: $(LAB_STAMP)
-	$(BIN)/python -m pytest tests/lab -q -rs
+	$(BIN)/python -m pytest tests/site/lab -q -rs
 
 test: unit notebooks build-strict built lab-test
 
@@ -98,7 +98,7 @@ lab: $(LAB_STAMP)
 	  $(if $(filter 0,$(shell id -u)),--allow-root)
 
 # The one source of the LaTeX macros is _config.yml; this copies them into the
-# notebooks' first cell, which JupyterLab reads (tests/test_macros.py checks it).
+# notebooks' first cell, which JupyterLab reads (tests/book/test_macros.py checks it).
 macros: $(STAMP)
 	$(BIN)/python .ci/sync_macros.py
 
@@ -115,7 +115,7 @@ TEX_STYS := changepage.sty pgfplots.sty ucharclasses.sty unicode-math.sty mathrs
 
 # True when every tool, style file and font the PDF needs is here. A subshell, so that
 # its `exit 1` ends the check alone, not the recipe (inside `{ ...; }` it left the whole
-# shell before the install branch could run; tests/test_pdf_deps.py runs that branch).
+# shell before the install branch could run; tests/site/test_pdf_deps.py runs that branch).
 PDF_DEPS_OK = ( for c in xelatex latexmk xindy kpsewhich pdftotext pdfimages; do \
                   command -v $$c >/dev/null || exit 1; done; \
                 kpsewhich $(TEX_STYS) | test $$(wc -l) -eq $(words $(TEX_STYS)) \
@@ -141,7 +141,7 @@ pdf: $(STAMP) pdf-deps
 
 # Reads the PDF back (poppler): titles, theorems, exercises, equations, figures, bibliography.
 pdf-test: pdf
-	NNMATH_REQUIRE_PDF=1 $(BIN)/python -m pytest tests/pdf -q
+	NNMATH_REQUIRE_PDF=1 $(BIN)/python -m pytest tests/site/pdf -q
 
 bench: $(STAMP)
 	@for f in benchmarks/[!_]*.py; do echo "== $$f"; $(BIN)/python $$f || exit 1; done

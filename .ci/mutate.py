@@ -59,20 +59,20 @@ DEFAULT_MODULES = [
 # the built site). It is fixed on purpose: changing it makes mutmut discard
 # every cached result.
 EXCLUDED_TESTS = {
-    "tests/test_notebooks_committed.py",  # reads the notebooks
-    "tests/test_plotting.py",             # matplotlib figures, no math module
-    "tests/test_data.py",                 # data files only
-    "tests/test_checkpoint.py",           # file I/O of parameters
-    "tests/test_add_a_chapter.py",        # the chapter scaffold: copies the repository
-    "tests/test_architecture.py",         # module lengths: mutated files are longer
-    "tests/test_execute.py",              # runs .ci/execute_notebooks.py
-    "tests/test_macros.py",               # .ci/sync_macros.py and the notebooks
-    "tests/test_markdown_lint.py",        # the book's Markdown
-    "tests/test_packaging.py",            # LICENSE, binder/, the package metadata
+    "tests/book/test_notebooks_committed.py",  # reads the notebooks
+    "tests/book/test_plotting.py",             # matplotlib figures, no math module
+    "tests/lib/test_data.py",                 # data files only
+    "tests/lib/test_checkpoint.py",           # file I/O of parameters
+    "tests/book/test_add_a_chapter.py",        # the chapter scaffold: copies the repository
+    "tests/lib/test_architecture.py",         # module lengths: mutated files are longer
+    "tests/book/test_execute.py",              # runs .ci/execute_notebooks.py
+    "tests/book/test_macros.py",               # .ci/sync_macros.py and the notebooks
+    "tests/book/test_markdown_lint.py",        # the book's Markdown
+    "tests/lib/test_packaging.py",            # LICENSE, binder/, the package metadata
 }
 # Single tests that read files outside nnmath/ and tests/ (mutmut runs in a copy).
 DESELECTED_TESTS = [
-    "tests/test_identities.py::test_chapter_of_each_identity_exists",
+    "tests/book/test_identities.py::test_chapter_of_each_identity_exists",
 ]
 
 STATUS = {  # mutmut's exit codes -> what happened to the mutant

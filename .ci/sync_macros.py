@@ -13,7 +13,7 @@ the HTML and the PDF.
     python .ci/sync_macros.py --check    # exit 1 and name the notebooks out of date
     python .ci/sync_macros.py derivations/05_matrix_by_matrix.ipynb
 
-``tests/test_macros.py`` fails while any notebook's cell differs from _config.yml.
+``tests/book/test_macros.py`` fails while any notebook's cell differs from _config.yml.
 """
 
 import sys

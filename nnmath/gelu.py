@@ -10,7 +10,7 @@ it. Its derivative has two terms, by the product rule:
 NumPy has no error function and SciPy is not a dependency, so :func:`erf` and
 :func:`erfc` are written here from two classical expansions, each used where it
 converges fast; both agree with :func:`math.erf` to about ``1e-15``
-(``tests/test_gelu_rmsnorm_rope.py``). The tanh approximation of GPT-2 is the
+(``tests/lib/test_gelu_rmsnorm_rope.py``). The tanh approximation of GPT-2 is the
 other option, as in ``torch.nn.GELU(approximate="tanh")``.
 """
 

@@ -26,7 +26,7 @@ Anchors: every entry carries the id ``identity-<name>``; on the cheat sheet it
 is also a label, so a chapter can write ``{ref}`identity-matmul_grad_W```.
 
 Chapter and section titles hold no math (the browser tab and the search index
-show titles as plain text; ``tests/built/test_titles.py`` checks), so MathJax is
+show titles as plain text; ``tests/site/built/test_titles.py`` checks), so MathJax is
 loaded only on pages with math. Offline reading: unless ``launch_buttons.thebe`` is on, the thebe machinery
 (which would fetch its JavaScript from unpkg.com) is removed from every page.
 """

@@ -8,7 +8,7 @@ formula on inputs of symbolic size. Where that formula is a NumPy function
 that cannot take them (it calls ``np.asarray``, ``np.diag``, ...), the entry
 names a *twin* in ``extra["all_sizes_twin"]``: the function's formula written
 with operations both NumPy arrays and :class:`~nnmath.book.allsizes.IndexArray` s
-support. The twin is what the proof checks, and ``tests/test_all_sizes.py``
+support. The twin is what the proof checks, and ``tests/book/test_all_sizes.py``
 shows it equals the compact formula on random numbers. Entries without a proof
 say why in :data:`NOT_PROVEN`.
 """
@@ -33,7 +33,7 @@ def attach(name, method, proof, twin=None, forward_twin=None):
     """Give the entry ``name`` its proof for every size, its method and (optionally) its twin.
 
     ``forward_twin``: the forward the proof runs, where the entry's forward cannot
-    take symbolic sizes; ``tests/test_all_sizes.py`` shows it equals the entry's
+    take symbolic sizes; ``tests/book/test_all_sizes.py`` shows it equals the entry's
     forward on random numbers, as it does for the twin of the compact formula.
     """
     entry = REGISTRY[name]

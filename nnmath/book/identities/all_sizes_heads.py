@@ -13,7 +13,7 @@ twin of :func:`~nnmath.attention.self_attention_backward` (which calls the
 library's own ``attention_backward`` per head, as the layer does) against the
 derivative of the twin of the forward (``W_o`` and ``W_v``; see the note at the end
 for ``W_q``, ``W_k`` and ``X``). On numbers the twins use the entries'
-``HEADS = 2``; ``tests/test_all_sizes.py`` shows they equal the library's functions.
+``HEADS = 2``; ``tests/book/test_all_sizes.py`` shows they equal the library's functions.
 """
 
 import numpy as np

@@ -14,7 +14,7 @@ and its derivative is the derivative of that selection. The proof takes ``U`` an
 ``maxpool2d_backward``: ``δ[n, c, i, j]`` added at ``(s_h i + U, s_w j + V)``, a
 sum over the windows (overlapping windows add up). The twins read the argmax
 through :func:`argmax_twin`: the proof's symbols, or on numbers the library's own
-``maxpool2d_forward``; ``tests/test_all_sizes.py`` shows twin and forward twin
+``maxpool2d_forward``; ``tests/book/test_all_sizes.py`` shows twin and forward twin
 equal the library's functions on random inputs.
 """
 

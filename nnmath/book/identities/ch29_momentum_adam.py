@@ -11,7 +11,7 @@ and :func:`~nnmath.losses.mse_grad`.
 The chapter's other results (the momentum matrix and its step limit, Adam's bias
 correction) are statements about recurrences, not vector-Jacobian products; they are
 proved in :mod:`nnmath.book.chapters.ch29_momentum_adam` and checked in
-``tests/test_ch29_momentum_adam.py``.
+``tests/book/test_ch29_momentum_adam.py``.
 """
 
 import numpy as np

@@ -136,7 +136,7 @@ register(IdentityEntry(
 # The compact formulas call np.eye, np.kron, reshape and np.linalg.inv, which symbolic sizes
 # cannot drive; each twin restates its formula index by index (np.kron(A, G) as the 4-index
 # array multiply.outer(A, G)[i, k, j, l] = A[i, k] G[j, l] at row iC + j, column kC + l), and
-# tests/test_all_sizes.py shows it equals the NumPy formula on random numbers.
+# tests/book/test_all_sizes.py shows it equals the NumPy formula on random numbers.
 
 def fisher_vp_twin(delta, out, Z, T):
     """``ch.fisher_vp(δ, softmax(Z))`` with ``np.eye(C)`` as the bracket ``[y = i]``."""

@@ -7,7 +7,7 @@ layer caches), :func:`nnmath.norm.affine_grads` for the scale and
 :mod:`nnmath.gelu` cannot act on SymPy symbols, so the GELU entries' SymPy
 route evaluates the same closed forms written with SymPy's ``erf`` and
 ``tanh`` (:func:`~nnmath.book.chapters.ch32_gpt_pieces.gelu_prime_entry`);
-``tests/test_ch32_gpt_pieces.py`` checks that these agree with the library to
+``tests/book/test_ch32_gpt_pieces.py`` checks that these agree with the library to
 round-off. The GELU entries also carry a proof for every length (index
 notation, then the exact derivative of one entry). The RMSNorm and rotary
 entries feed the library's own functions with symbols, at fixed sizes, with
@@ -172,7 +172,7 @@ def _rope_tensor(X, theta):
 # does not support, so the forward and the gradient are run through twins that state the
 # rotate-half pairing as index arithmetic: x1_{t,i} = x_{t,i}, x2_{t,i} = x_{t,i+m} and
 # y = [x1 cos - x2 sin, x2 cos + x1 sin] stacked along the last axis (ia.concatenate), with
-# rope_backward = the same map with sin negated. tests/test_all_sizes.py checks the twins
+# rope_backward = the same map with sin negated. tests/book/test_all_sizes.py checks the twins
 # against rope and rope_backward on random numbers.
 
 def rope_halves(X):

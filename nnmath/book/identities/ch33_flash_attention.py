@@ -16,7 +16,7 @@ The proof for every size is in index notation, for symbolic ``T, n, d_v``:
 the compact formula calls ``np.asarray``, so it runs through a twin,
 :func:`scores_grad_from_lse_twin`, the same four steps (``L``, ``A = e^{S−L}``,
 ``D = rowsum(δ ⊙ O)`` with ``O`` the forward's output, ``A ⊙ (δVᵀ − D)``) on
-arrays of symbolic size; ``tests/test_all_sizes.py`` checks it against the
+arrays of symbolic size; ``tests/book/test_all_sizes.py`` checks it against the
 library kernel on random numbers. The chapter's :func:`prove_row_term`
 (``Σ_s A_s dA_s = Σ_j dO_j O_j``) is the step the proof's canonical form of
 sums (reordering a finite double sum) carries out here on the entry's formula.

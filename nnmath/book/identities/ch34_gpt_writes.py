@@ -23,7 +23,7 @@ array of symbolic integers of symbolic shape ``(N, T)``, ``E (V, D)`` and
 (:func:`tied_forward_twin`: ``E[idx]`` a gather, the stacking
 :func:`nnmath.book.allsizes.concatenate`; :func:`tied_grad_E_twin`: the
 scatter-add as the product with the one-hot array ``[idx[n, t] = v]``, plus
-``Σ_{n,t} δ_Z[n, t, v] X[n, t, :]``), which ``tests/test_all_sizes.py`` checks
+``Σ_{n,t} δ_Z[n, t, v] X[n, t, :]``), which ``tests/book/test_all_sizes.py`` checks
 against :func:`tied_forward` and :func:`tied_grad_E` on random numbers.
 """
 
