@@ -24,9 +24,9 @@ def main():
     for n in (8, 16, 32, 48, 64):
         X, W, delta = (rng.standard_normal((n, n)) for _ in range(3))
         slow = best_time(lambda: contract_with_upstream(matrix_by_matrix_jacobian_W(X, W), delta), 5)
-        fast = best_time(lambda: matmul_grad_W(X, delta), 5)
+        fast = best_time(lambda: matmul_grad_W(delta, X), 5)
         assert np.allclose(contract_with_upstream(matrix_by_matrix_jacobian_W(X, W), delta),
-                           matmul_grad_W(X, delta))
+                           matmul_grad_W(delta, X))
         mem = jacobian_memory(n, n, n)
         rows.append((n, slow, fast))
         print(f"{n:>4} {mem['dY/dW']:>14,} {mem['dL/dW']:>14,} {slow:>10.2e} {fast:>10.2e} {slow / fast:>10.0f}")

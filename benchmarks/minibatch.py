@@ -51,9 +51,9 @@ def best_time(fn, *args, number):
 def main():
     rng = np.random.default_rng(0)
     X, dY = rng.standard_normal((N, D)), rng.standard_normal((N, C))
-    reference = matmul_grad_W(X, dY)
+    reference = matmul_grad_W(dY, X)
     routes = [("loop", loop_route, 3), ("per-sample", per_sample_route, 3),
-              ("matmul", matmul_grad_W, 50)]
+              ("matmul", lambda X, dY: matmul_grad_W(dY, X), 50)]
     times = {}
     for name, fn, number in routes:
         error = float(np.max(np.abs(fn(X, dY) - reference)))

@@ -17,8 +17,8 @@ from .fast import keep_where
 from .module import Module, as_float_array, check_forward_called, check_real, check_shape
 
 __all__ = [
-    "sigmoid", "sigmoid_backward", "tanh", "tanh_backward", "relu", "relu_backward",
-    "leaky_relu", "leaky_relu_backward", "softmax", "softmax_backward",
+    "sigmoid", "sigmoid_grad_Z", "tanh", "tanh_grad_Z", "relu", "relu_grad_Z",
+    "leaky_relu", "leaky_relu_grad_Z", "softmax", "softmax_grad_Z",
     "softmax_jacobian",
     "Sigmoid", "Tanh", "ReLU", "LeakyReLU", "Identity", "Softmax",
 ]
@@ -57,7 +57,7 @@ def sigmoid(Z):
     return np.where(Z >= 0, 1 / (1 + e), e / (1 + e))
 
 
-def sigmoid_backward(dY, Y):
+def sigmoid_grad_Z(dY, Y):
     r"""Gradient through the sigmoid, from its output.
 
     Parameters
@@ -86,7 +86,7 @@ def tanh(Z):
     return np.tanh(Z)
 
 
-def tanh_backward(dY, Y):
+def tanh_grad_Z(dY, Y):
     r"""Gradient through tanh, from its output.
 
     Parameters
@@ -113,7 +113,7 @@ def relu(Z):
     return np.maximum(Z, 0)
 
 
-def relu_backward(dY, Z):
+def relu_grad_Z(dY, Z):
     r"""Gradient through ReLU, from its input.
 
     Parameters
@@ -153,7 +153,7 @@ def leaky_relu(Z, slope):
     return np.where(Z > 0, Z, slope * Z)
 
 
-def leaky_relu_backward(dY, Z, slope):
+def leaky_relu_grad_Z(dY, Z, slope):
     r"""Gradient through leaky ReLU, from its input.
 
     Parameters
@@ -210,7 +210,7 @@ def softmax(Z):
     return E / np.sum(E, axis=-1, keepdims=True)
 
 
-def softmax_backward(dY, P):
+def softmax_grad_Z(dY, P):
     r"""Gradient through softmax for any upstream gradient, from its output.
 
     Parameters
@@ -251,7 +251,7 @@ def softmax_jacobian(p):
 
     Notes
     -----
-    Derived in chapter 8; :func:`softmax_backward` is ``δ`` times this matrix.
+    Derived in chapter 8; :func:`softmax_grad_Z` is ``δ`` times this matrix.
     """
     p = np.asarray(p)
     if p.ndim != 1:
@@ -292,7 +292,7 @@ class Sigmoid(_Elementwise):
 
     def backward(self, dY):
         """Return ``dY ⊙ σ(X) ⊙ (1 − σ(X))`` (chapter 6)."""
-        return sigmoid_backward(self._upstream(dY, self._Y), self._Y)
+        return sigmoid_grad_Z(self._upstream(dY, self._Y), self._Y)
 
 
 class Tanh(_Elementwise):
@@ -308,7 +308,7 @@ class Tanh(_Elementwise):
 
     def backward(self, dY):
         """Return ``dY ⊙ (1 − tanh²X)`` (chapter 6)."""
-        return tanh_backward(self._upstream(dY, self._Y), self._Y)
+        return tanh_grad_Z(self._upstream(dY, self._Y), self._Y)
 
 
 class ReLU(_Elementwise):
@@ -324,7 +324,7 @@ class ReLU(_Elementwise):
 
     def backward(self, dY):
         """Return ``dY ⊙ [X > 0]`` (chapter 6)."""
-        return relu_backward(self._upstream(dY, self._X), self._X)
+        return relu_grad_Z(self._upstream(dY, self._X), self._X)
 
 
 class LeakyReLU(_Elementwise):
@@ -347,7 +347,7 @@ class LeakyReLU(_Elementwise):
 
     def backward(self, dY):
         """Return ``dY ⊙ ([X > 0] + slope·[X ≤ 0])`` (chapter 6)."""
-        return leaky_relu_backward(self._upstream(dY, self._X), self._X, self.slope)
+        return leaky_relu_grad_Z(self._upstream(dY, self._X), self._X, self.slope)
 
     def __repr__(self):
         return f"LeakyReLU(slope={self.slope})"
@@ -393,4 +393,4 @@ class Softmax(_Elementwise):
 
     def backward(self, dY):
         """Return ``P ⊙ (dY − Σ_k dY_k P_k)`` row by row (chapter 8)."""
-        return softmax_backward(self._upstream(dY, self._P), self._P)
+        return softmax_grad_Z(self._upstream(dY, self._P), self._P)

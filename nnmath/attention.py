@@ -1,7 +1,7 @@
 r"""Scaled dot-product attention and a multi-head self-attention layer (chapter 27).
 
 :func:`attention_forward` computes ``A = softmax(Q Kᵀ/√d + M)`` row by row and
-``Y = A V``; :func:`attention_backward` returns ``dQ, dK, dV`` without forming
+``Y = A V``; :func:`attention_grads` returns ``dQ, dK, dV`` without forming
 any Jacobian. Both work on any leading batch axes, e.g. ``(N, heads, T, d)``.
 :class:`SelfAttention` adds the projections and splits the width into heads by
 reshapes; with ``rope`` it turns each head's queries and keys by their
@@ -11,14 +11,14 @@ memory-efficient kernels of :mod:`nnmath.flash`.
 
 import numpy as np
 
-from .activations import softmax, softmax_backward
-from .flash import block_attention_backward, block_attention_forward
+from .activations import softmax, softmax_grad_Z
+from .flash import block_attention_grads, block_attention_forward
 from .module import Module, as_float_array, check_count, check_forward_called, check_shape
-from .rope import rope, rope_angles, rope_backward
+from .rope import rope, rope_angles, rope_grad_X
 from .sequence import check_init
 
-__all__ = ["causal_mask", "attention_forward", "attention_backward", "split_heads",
-           "merge_heads", "self_attention_backward", "SelfAttention"]
+__all__ = ["causal_mask", "attention_forward", "attention_grads", "split_heads",
+           "merge_heads", "self_attention_grads", "SelfAttention"]
 
 
 def causal_mask(T):
@@ -62,7 +62,7 @@ def attention_forward(Q, K, V, mask=None):
     return A @ V, A
 
 
-def attention_backward(dY, Q, K, V, A):
+def attention_grads(dY, Q, K, V, A):
     r"""Gradients of :func:`attention_forward` with respect to ``Q``, ``K`` and ``V``.
 
     Parameters
@@ -90,7 +90,7 @@ def attention_backward(dY, Q, K, V, A):
     """
     scale = Q.shape[-1] ** -0.5
     dV = _swap(A) @ dY
-    dS = softmax_backward(dY @ _swap(V), A)
+    dS = softmax_grad_Z(dY @ _swap(V), A)
     return (dS @ K) * scale, (_swap(dS) @ Q) * scale, dV
 
 
@@ -106,7 +106,7 @@ def merge_heads(Z):
     return Z.transpose(0, 2, 1, 3).reshape(N, T, H * dh)
 
 
-def self_attention_backward(dY, X, Q, K, V, A, C, Wq, Wk, Wv, Wo, *, heads_backward=None):
+def self_attention_grads(dY, X, Q, K, V, A, C, Wq, Wk, Wv, Wo, *, heads_backward=None):
     r"""Gradients of multi-head self-attention given its forward cache.
 
     Parameters
@@ -122,7 +122,7 @@ def self_attention_backward(dY, X, Q, K, V, A, C, Wq, Wk, Wv, Wo, *, heads_backw
     Wq, Wk, Wv, Wo : arrays, shape (D, D)
     heads_backward : callable, optional
         ``dC_heads -> (dQ, dK, dV)``, all ``(N, heads, T, d_h)``; by default
-        :func:`attention_backward` with ``Q, K, V, A`` (the layer passes the
+        :func:`attention_grads` with ``Q, K, V, A`` (the layer passes the
         block kernels and the rotary embedding's backward here).
 
     Returns
@@ -131,7 +131,7 @@ def self_attention_backward(dY, X, Q, K, V, A, C, Wq, Wk, Wv, Wo, *, heads_backw
 
     Notes
     -----
-    ``dWo = Cᵀδ`` and ``dC = δWoᵀ`` (chapter 5); :func:`attention_backward`
+    ``dWo = Cᵀδ`` and ``dC = δWoᵀ`` (chapter 5); :func:`attention_grads`
     per head; ``dWq = Xᵀ dQ`` (and so for ``K``, ``V``) and, since ``X`` feeds
     three products, ``dX = dQ Wqᵀ + dK Wkᵀ + dV Wvᵀ``. Every product runs on
     the ``N·T`` rows at once (chapter 27).
@@ -140,7 +140,7 @@ def self_attention_backward(dY, X, Q, K, V, A, C, Wq, Wk, Wv, Wo, *, heads_backw
     X2, dY2 = X.reshape(N * T, D), dY.reshape(N * T, D)
     dWo = C.reshape(N * T, D).T @ dY2
     dC = split_heads((dY2 @ Wo.T).reshape(N, T, D), Q.shape[1])
-    grads = (attention_backward(dC, Q, K, V, A) if heads_backward is None
+    grads = (attention_grads(dC, Q, K, V, A) if heads_backward is None
              else heads_backward(dC))
     dQ, dK, dV = (merge_heads(g).reshape(N * T, D) for g in grads)
     dX = dQ @ Wq.T + dK @ Wk.T + dV @ Wv.T      # X is used three times: the gradients add
@@ -182,7 +182,7 @@ class SelfAttention(Module):
               Y = \operatorname{concat}_h\bigl(\operatorname{attn}(Q_h, K_h, V_h)\bigr) W_o
 
     with ``Q_h`` the columns of head ``h`` (:func:`split_heads`). ``backward``
-    applies :func:`attention_backward` per head (all heads at once) and the
+    applies :func:`attention_grads` per head (all heads at once) and the
     matrix-product rules of chapter 5 to the projections; the input gets the
     sum of its three uses, ``dX = dQ Wqᵀ + dK Wkᵀ + dV Wvᵀ``.
 
@@ -247,7 +247,7 @@ class SelfAttention(Module):
         X, Q, K, V, C = self._cache
         dY = as_float_array("SelfAttention.backward", dY, "dY")
         check_shape("SelfAttention.backward", "dY", dY, X.shape)
-        dX, self.dWq, self.dWk, self.dWv, self.dWo = self_attention_backward(
+        dX, self.dWq, self.dWk, self.dWv, self.dWo = self_attention_grads(
             dY, X, Q, K, V, self.A, C, self.Wq, self.Wk, self.Wv, self.Wo,
             heads_backward=self._heads_backward(Q, K, V))
         return dX
@@ -259,14 +259,14 @@ class SelfAttention(Module):
 
         def heads_backward(dC):
             if self._flash is None:
-                dQ, dK, dV = attention_backward(dC, Q, K, V, self.A)
+                dQ, dK, dV = attention_grads(dC, Q, K, V, self.A)
             else:
-                dQ, dK, dV = block_attention_backward(dC, Q, K, V, *self._flash,
+                dQ, dK, dV = block_attention_grads(dC, Q, K, V, *self._flash,
                                                       causal=self.causal,
                                                       block_size=self.block_size)
             if self.rope:                               # Y = R X: ∂L/∂X = Rᵀ δ, turn back
                 angles = rope_angles(Q.shape[2], Q.shape[3])
-                dQ, dK = rope_backward(dQ, *angles), rope_backward(dK, *angles)
+                dQ, dK = rope_grad_X(dQ, *angles), rope_grad_X(dK, *angles)
             return dQ, dK, dV
         return heads_backward
 

@@ -17,7 +17,7 @@ from .module import (Module, as_float_array, check_count, check_float_dtype,
                      check_forward_called, check_nonempty, check_rng, check_shape)
 
 __all__ = ["conv2d_forward", "conv2d_grad_W", "conv2d_grad_X", "conv2d_grad_b",
-           "maxpool2d_forward", "maxpool2d_backward", "Conv2d", "MaxPool2d", "Flatten"]
+           "maxpool2d_forward", "maxpool2d_grad_X", "Conv2d", "MaxPool2d", "Flatten"]
 
 
 def _kernel_matrix(K):
@@ -64,15 +64,15 @@ def _delta_rows(dY):
     return dY.transpose(0, 2, 3, 1).reshape(-1, dY.shape[1])
 
 
-def conv2d_grad_W(cols, dY, kernel_shape):
+def conv2d_grad_W(dY, cols, kernel_shape):
     r"""Weight gradient of a convolution from the unfolded input: ``colsᵀ δ``, reshaped.
 
     Parameters
     ----------
-    cols : array, shape (N·OH·OW, C·kh·kw)
-        ``im2col`` of the layer input.
     dY : array, shape (N, C_out, OH, OW)
         Upstream gradient ``δ = ∂L/∂Y``.
+    cols : array, shape (N·OH·OW, C·kh·kw)
+        ``im2col`` of the layer input.
     kernel_shape : tuple (C_out, C, kh, kw)
 
     Returns
@@ -88,7 +88,7 @@ def conv2d_grad_W(cols, dY, kernel_shape):
 
     the correlation of the input with ``δ`` (chapters 23 and 24).
     """
-    return matmul_grad_W(cols, _delta_rows(dY)).T.reshape(kernel_shape)
+    return matmul_grad_W(_delta_rows(dY), cols).T.reshape(kernel_shape)
 
 
 def conv2d_grad_X(dY, K, input_shape, stride=(1, 1), padding=(0, 0)):
@@ -169,7 +169,7 @@ def maxpool2d_forward(X, kernel=(2, 2), stride=None):
     return Y, argmax
 
 
-def maxpool2d_backward(dY, argmax, input_shape, kernel=(2, 2), stride=None):
+def maxpool2d_grad_X(dY, argmax, input_shape, kernel=(2, 2), stride=None):
     r"""Route every upstream entry to the maximum of its window.
 
     Parameters
@@ -289,7 +289,7 @@ class Conv2d(Module):
         OH, OW = check_conv_input("Conv2d.backward", self._shape, self.kernel_size,
                                   self.stride, self.padding)
         check_shape("Conv2d.backward", "dY", dY, (N, self.out_channels, OH, OW))
-        self.dW = conv2d_grad_W(self._cols, dY, self.W.shape)    # Xᵀδ on the unfolded input
+        self.dW = conv2d_grad_W(dY, self._cols, self.W.shape)    # Xᵀδ on the unfolded input
         self.db = conv2d_grad_b(dY)                               # δ summed over n, i, j
         if not input_grad:
             return None
@@ -336,7 +336,7 @@ class MaxPool2d(Module):
         check_forward_called("MaxPool2d.backward", self._argmax)
         dY = as_float_array("MaxPool2d.backward", dY, "dY")
         check_shape("MaxPool2d.backward", "dY", dY, self._argmax.shape)
-        return maxpool2d_backward(dY, self._argmax, self._shape, self.kernel_size, self.stride)
+        return maxpool2d_grad_X(dY, self._argmax, self._shape, self.kernel_size, self.stride)
 
     def __repr__(self):
         return f"MaxPool2d({self.kernel_size}, stride={self.stride})"

@@ -1,6 +1,6 @@
 """Speed-ups kept out of the rules the chapters show: each a named helper with its reason.
 
-A rule reads as the chapter writes it (``relu_backward`` is ``δ ⊙ [Z > 0]``);
+A rule reads as the chapter writes it (``relu_grad_Z`` is ``δ ⊙ [Z > 0]``);
 where the obvious NumPy spelling of a rule is much slower than another, the
 other lives here, under a name that says what it computes, with the figure
 from ``benchmarks/fast_helpers.py`` that justifies it.

@@ -11,7 +11,7 @@ block of ``B`` columns:
   the old sum and output are rescaled by ``e^{m_old − m_new}`` (the *online
   softmax*). At the end ``O = acc / l`` and only ``O`` and each row's
   log-sum-exp ``L = m + log l`` are kept.
-* :func:`block_attention_backward` recomputes each block's weights exactly as
+* :func:`block_attention_grads` recomputes each block's weights exactly as
   ``A = exp(S − L)`` and uses ``D_t = Σ_j dO_{tj} O_{tj}``, which equals
   ``⟨dA_t, a_t⟩`` because ``dA = dO Vᵀ`` and ``O = A V``: so the softmax
   backward ``dS = A ⊙ (dA − D)`` needs no full row of ``A``.
@@ -22,7 +22,7 @@ queries; here all query rows of a head run at once, which is what NumPy does wel
 
 import numpy as np
 
-__all__ = ["block_attention_forward", "block_attention_backward"]
+__all__ = ["block_attention_forward", "block_attention_grads"]
 
 
 def _swap(A):
@@ -92,7 +92,7 @@ def block_attention_forward(Q, K, V, *, causal=False, block_size=64):
     return acc / ell, m + np.log(ell)
 
 
-def block_attention_backward(dO, Q, K, V, O, lse, *, causal=False, block_size=64):
+def block_attention_grads(dO, Q, K, V, O, lse, *, causal=False, block_size=64):
     r"""Gradients of :func:`block_attention_forward`, recomputing each block's weights.
 
     Parameters
@@ -117,7 +117,7 @@ def block_attention_backward(dO, Q, K, V, O, lse, *, causal=False, block_size=64
               dS_b = A_b \odot (dA_b - D), \quad
               dQ \mathrel{+}= \frac{dS_b K_b}{\sqrt d}, \quad dK_b = \frac{dS_b^\top Q}{\sqrt d}
 
-    the rules of :func:`nnmath.attention.attention_backward`, block by block.
+    the rules of :func:`nnmath.attention.attention_grads`, block by block.
     """
     scale = Q.shape[-1] ** -0.5
     D = np.sum(dO * O, axis=-1, keepdims=True)     # = ⟨dA_t, a_t⟩ for every row t

@@ -18,7 +18,7 @@ import numpy as np
 
 from .module import Module, as_float_array, check_forward_called, check_shape
 
-__all__ = ["erf", "erfc", "normal_cdf", "gelu", "gelu_backward", "GELU"]
+__all__ = ["erf", "erfc", "normal_cdf", "gelu", "gelu_grad_Z", "GELU"]
 
 _SPLIT = 2.5    # |x| below: the power series of erf; above: the continued fraction of erfc
 _TERMS = 40     # enough for 1e-16 on [0, 2.5]
@@ -150,7 +150,7 @@ def gelu(X, approximate="none"):
     return (X * normal_cdf(X)).astype(np.result_type(X, np.float32), copy=False)
 
 
-def gelu_backward(dY, X, approximate="none"):
+def gelu_grad_Z(dY, X, approximate="none"):
     r"""Gradient through GELU, from its input: ``dY ⊙ GELU'(X)``.
 
     Parameters
@@ -175,7 +175,7 @@ def gelu_backward(dY, X, approximate="none"):
               \text{"tanh"}:\ \delta\Bigl(\tfrac12(1 + \tanh u)
               + \tfrac12 x\,(1 - \tanh^2 u)\sqrt{2/\pi}\,(1 + 3\cdot 0.044715\,x^2)\Bigr)
     """
-    approximate = _check_approximate("gelu_backward", approximate)
+    approximate = _check_approximate("gelu_grad_Z", approximate)
     X = np.asarray(X)
     if approximate == "tanh":
         t = np.tanh(_C * (X + _A * X ** 3))
@@ -191,7 +191,7 @@ class GELU(Module):
     ----------
     approximate : {"none", "tanh"}, optional
         ``"none"``: ``x Φ(x)`` with the error function; ``"tanh"``: GPT-2's
-        approximation. See :func:`gelu` and :func:`gelu_backward`.
+        approximation. See :func:`gelu` and :func:`gelu_grad_Z`.
 
     Examples
     --------
@@ -214,7 +214,7 @@ class GELU(Module):
         check_forward_called("GELU.backward", self._X)
         dY = as_float_array("GELU.backward", dY, "dY")
         check_shape("GELU.backward", "dY", dY, self._X.shape)
-        return gelu_backward(dY, self._X, self.approximate).astype(self._X.dtype, copy=False)
+        return gelu_grad_Z(dY, self._X, self.approximate).astype(self._X.dtype, copy=False)
 
     def __repr__(self):
         return f"GELU(approximate={self.approximate!r})"

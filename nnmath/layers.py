@@ -150,7 +150,7 @@ class Linear(Module):
         X, shape = self._X, dY.shape
         if X.ndim != 2:  # (..., in): every leading position is one more row of the batch
             X, dY = X.reshape(-1, self.in_features), dY.reshape(-1, self.out_features)
-        self.dW = matmul_grad_W(X, dY)         # Xᵀδ, chapter 5 (sums over all leading axes)
+        self.dW = matmul_grad_W(dY, X)         # Xᵀδ, chapter 5 (sums over all leading axes)
         self.db = bias_grad(dY)                # 1ᵀδ, chapter 7
         if not input_grad:
             return None

@@ -12,8 +12,8 @@ from .activations import softmax
 from .module import Module, as_float_array, check_forward_called
 
 __all__ = [
-    "one_hot", "logsumexp", "log_softmax", "mse", "mse_grad",
-    "softmax_cross_entropy", "softmax_cross_entropy_grad", "cross_entropy_grad_from_probs",
+    "one_hot", "logsumexp", "log_softmax", "mse", "mse_grad_Y",
+    "softmax_cross_entropy", "softmax_cross_entropy_grad_Z", "cross_entropy_grad_from_probs",
     "MSE", "SoftmaxCrossEntropy",
 ]
 
@@ -122,7 +122,7 @@ def mse(Y, T):
     return np.sum((Y - T) ** 2) / (2 * Y.shape[0])
 
 
-def mse_grad(Y, T):
+def mse_grad_Y(Y, T):
     r"""Gradient of :func:`mse` with respect to the predictions.
 
     Parameters
@@ -185,13 +185,13 @@ def cross_entropy_grad_from_probs(P, T):
     Notes
     -----
     :class:`SoftmaxCrossEntropy` caches ``P`` in its forward pass and calls
-    this in backward; :func:`softmax_cross_entropy_grad` calls it on
+    this in backward; :func:`softmax_cross_entropy_grad_Z` calls it on
     ``softmax(Z)``. Derived in chapter 8.
     """
     return (P - T) / P.shape[0]
 
 
-def softmax_cross_entropy_grad(Z, T):
+def softmax_cross_entropy_grad_Z(Z, T):
     r"""Gradient of :func:`softmax_cross_entropy` with respect to the logits.
 
     Parameters
@@ -292,7 +292,7 @@ class MSE(Module):
     def backward(self, dL=None):
         """Return ``(Y − T)/N``, times ``dL`` if an upstream scalar is given."""
         check_forward_called("MSE.backward", self._Y)
-        grad = mse_grad(self._Y, self._T)
+        grad = mse_grad_Y(self._Y, self._T)
         return grad if dL is None else grad * dL
 
 

@@ -23,15 +23,15 @@ def matmul_forward(X, W):
     return X @ W
 
 
-def matmul_grad_W(X, dY):
+def matmul_grad_W(dY, X):
     r"""Gradient of a loss with respect to ``W`` in ``Y = X W``.
 
     Parameters
     ----------
-    X : array, shape (N, D)
-        The layer input.
     dY : array, shape (N, C)
         Upstream gradient ``δ = ∂L/∂Y``.
+    X : array, shape (N, D)
+        The layer input.
 
     Returns
     -------

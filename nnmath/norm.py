@@ -5,7 +5,7 @@ Both standardise a group of numbers, ``x̂ = (x − μ) / √(σ² + ε)`` with 
 ``y = γ ⊙ x̂ + β``. They differ only in the group: one row of features for
 LayerNorm (chapter :ref:`ch-layer-norm`), one feature across the batch for
 BatchNorm (chapter :ref:`ch-batch-norm`). So one pair of functions,
-:func:`standardize` and :func:`standardize_backward`, serves both; the
+:func:`standardize` and :func:`standardize_grad_X`, serves both; the
 layers choose the axes.
 
 The backward pass never builds the ``M × M`` Jacobian of a group of size ``M``:
@@ -20,7 +20,7 @@ import numpy as np
 from .module import (Module, as_float_array, check_count, check_float_dtype,
                      check_forward_called, check_real)
 
-__all__ = ["standardize", "standardize_backward", "affine_grads", "LayerNorm", "BatchNorm"]
+__all__ = ["standardize", "standardize_grad_X", "affine_grads", "LayerNorm", "BatchNorm"]
 
 
 # -- the shared rule -------------------------------------------------------------
@@ -56,7 +56,7 @@ def standardize(X, axis, eps):
     return centred * inv_std, inv_std, var
 
 
-def standardize_backward(G, Xhat, inv_std, axis):
+def standardize_grad_X(G, Xhat, inv_std, axis):
     r"""Gradient through :func:`standardize`, given ``G = ∂L/∂x̂``.
 
     Parameters
@@ -190,7 +190,7 @@ class LayerNorm(Module):
         # Σ δ ⊙ x̂ and Σ δ over the rows
         self.dgamma, self.dbeta = affine_grads(rows, self._Xhat.reshape(rows.shape), 0)
         # ∂L/∂x = (1/s)(g − mean g − x̂ mean(g ⊙ x̂)), g = γ ⊙ δ, per row
-        return standardize_backward(dY * self.gamma, self._Xhat, self._inv_std, -1)
+        return standardize_grad_X(dY * self.gamma, self._Xhat, self._inv_std, -1)
 
     def parameters(self):
         return [("gamma", self.gamma, self.dgamma), ("beta", self.beta, self.dbeta)]
@@ -309,7 +309,7 @@ class BatchNorm(Module):
         if not self._train_mode:  # fixed affine map: ∂L/∂x = γ δ / √(r_var + ε)
             return G * self._inv_std
         # ∂L/∂x = (1/s)(g − mean g − x̂ mean(g ⊙ x̂)), means over the batch (and H, W)
-        return standardize_backward(G, self._Xhat, self._inv_std, axis)
+        return standardize_grad_X(G, self._Xhat, self._inv_std, axis)
 
     def parameters(self):
         return [("gamma", self.gamma, self.dgamma), ("beta", self.beta, self.dbeta)]

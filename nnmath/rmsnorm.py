@@ -18,7 +18,7 @@ import numpy as np
 from .module import (Module, as_float_array, check_count, check_float_dtype,
                      check_forward_called, check_real, check_shape)
 
-__all__ = ["rms_normalize", "rms_normalize_backward", "RMSNorm"]
+__all__ = ["rms_normalize", "rms_normalize_grad_X", "RMSNorm"]
 
 
 def rms_normalize(X, eps):
@@ -40,7 +40,7 @@ def rms_normalize(X, eps):
     return X * inv_rms, inv_rms
 
 
-def rms_normalize_backward(G, Xhat, inv_rms):
+def rms_normalize_grad_X(G, Xhat, inv_rms):
     r"""Gradient through :func:`rms_normalize`, given ``G = ∂L/∂x̂``.
 
     Parameters
@@ -117,7 +117,7 @@ class RMSNorm(Module):
         dY = as_float_array("RMSNorm.backward", dY, "dY")
         check_shape("RMSNorm.backward", "dY", dY, self._Xhat.shape)
         self.dgamma = np.sum((dY * self._Xhat).reshape(-1, self.features), axis=0)  # Σ δ ⊙ x̂
-        return rms_normalize_backward(dY * self.gamma, self._Xhat, self._inv_rms)
+        return rms_normalize_grad_X(dY * self.gamma, self._Xhat, self._inv_rms)
 
     def parameters(self):
         return [("gamma", self.gamma, self.dgamma)]

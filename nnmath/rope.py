@@ -15,7 +15,7 @@ transpose: the rotation by ``−θ``.
 
 import numpy as np
 
-__all__ = ["rope_angles", "rope", "rope_backward"]
+__all__ = ["rope_angles", "rope", "rope_grad_X"]
 
 
 def rope_angles(T, d_head, base=10000.0):
@@ -62,7 +62,7 @@ def rope(X, cos, sin):
     return np.concatenate([x1 * cos - x2 * sin, x2 * cos + x1 * sin], axis=-1)
 
 
-def rope_backward(dY, cos, sin):
+def rope_grad_X(dY, cos, sin):
     r"""Gradient through :func:`rope`: the transpose rotation, by ``−θ``.
 
     Parameters

@@ -16,7 +16,7 @@ from .module import (Module, as_float_array, check_count, check_float_dtype,
                      check_forward_called, check_nonempty, check_rng, check_shape)
 
 __all__ = ["embedding_forward", "embedding_grad_W", "positional_grad_P", "rnn_forward",
-           "rnn_backward",
+           "rnn_grads",
            "Embedding", "PositionalEmbedding", "RNN"]
 
 
@@ -35,14 +35,14 @@ def embedding_forward(W, indices):
     return W[indices]
 
 
-def embedding_grad_W(indices, dY, num_embeddings):
+def embedding_grad_W(dY, indices, num_embeddings):
     r"""Gradient of a loss with respect to the table of an embedding lookup.
 
     Parameters
     ----------
-    indices : int array, any shape S
     dY : array, shape S + (dim,)
         Upstream gradient ``δ = ∂L/∂Y`` of ``Y = W[indices]``.
+    indices : int array, any shape S
     num_embeddings : int
         Rows of ``W``.
 
@@ -143,7 +143,7 @@ class Embedding(Module):
         check_forward_called("Embedding.backward", self._indices)
         dY = as_float_array("Embedding.backward", dY, "dY")
         check_shape("Embedding.backward", "dY", dY, self._indices.shape + (self.embedding_dim,))
-        self.dW = embedding_grad_W(self._indices, dY, self.num_embeddings)
+        self.dW = embedding_grad_W(dY, self._indices, self.num_embeddings)
         return None
 
     def parameters(self):
@@ -239,7 +239,7 @@ def rnn_forward(X, Wx, Wh, b, h0):
     return np.swapaxes(Hs, 0, 1)
 
 
-def rnn_backward(dH, X, Hs, h0, Wx, Wh):
+def rnn_grads(dH, X, Hs, h0, Wx, Wh):
     r"""Backpropagation through time: gradients of ``rnn_forward`` given ``dH = ∂L/∂Hs``.
 
     Parameters
@@ -315,7 +315,7 @@ class RNN(Module):
     Notes
     -----
     ``forward(X, h0=None)`` maps ``X (N, T, I)`` to all hidden states
-    ``(N, T, H)``; ``backward(dH)`` runs :func:`rnn_backward` and returns
+    ``(N, T, H)``; ``backward(dH)`` runs :func:`rnn_grads` and returns
     ``dX``. Truncated BPTT is done by the caller: run a long sequence in
     chunks, passing the last state of a chunk as ``h0`` of the next, and do
     not send ``dh0`` back into the previous chunk (chapter 26).
@@ -365,7 +365,7 @@ class RNN(Module):
         X, Hs, h0 = self._cache
         dH = as_float_array("RNN.backward", dH, "dH")
         check_shape("RNN.backward", "dH", dH, Hs.shape)
-        dX, self.dWx, self.dWh, self.db, self.dh0 = rnn_backward(dH, X, Hs, h0, self.Wx, self.Wh)
+        dX, self.dWx, self.dWh, self.db, self.dh0 = rnn_grads(dH, X, Hs, h0, self.Wx, self.Wh)
         return dX
 
     def parameters(self):

@@ -8,7 +8,7 @@ the arithmetic operators, ``@``, ``.T``, ``sum``/``mean`` and NumPy's
 ``__array_ufunc__`` (``np.exp``, ``np.tanh``, ``np.sqrt``, ``np.multiply.outer``,
 ...) and ``__array_function__`` (``np.sum``, ``np.mean``, ``np.where``,
 ``np.swapaxes``, ``np.einsum``, ...) protocols, so the library's compact
-formulas run on it unchanged: ``matmul_grad_W(X, delta)`` returns the array
+formulas run on it unchanged: ``matmul_grad_W(delta, X)`` returns the array
 whose entry ``(c, d)`` is ``Σ_k X[k, c] δ[k, d]`` for every ``N, D, C``.
 
 What NumPy cannot hand over (``np.asarray``, ``reshape`` to a symbolic size,

@@ -279,7 +279,7 @@ def prove_matmul_collapse(N, D, C):
     inputs = {"X": symbol_array("X", (N, D)), "W": symbol_array("W", (D, C))}
     return {
         "W": prove_vjp(matmul_forward, inputs, "W",
-                       lambda delta, out, X, W: matmul_grad_W(X, delta),
+                       lambda delta, out, X, W: matmul_grad_W(delta, X),
                        statement=f"dL/dW = X^T delta for N={N}, D={D}, C={C}"),
         "X": prove_vjp(matmul_forward, inputs, "X",
                        lambda delta, out, X, W: matmul_grad_X(delta, W),
@@ -300,7 +300,7 @@ def prove_matmul_collapse_all_sizes(grad_W=None, grad_X=None):
     Parameters
     ----------
     grad_W, grad_X : callable, optional
-        The compact formulas under test, ``grad_W(X, delta)`` and
+        The compact formulas under test, ``grad_W(delta, X)`` and
         ``grad_X(delta, W)`` on matrix symbols; by default the functions the
         layers run. A test hands a wrong one to see the proof fail.
 
@@ -327,7 +327,7 @@ def prove_matmul_collapse_all_sizes(grad_W=None, grad_X=None):
     # ∂Y_ab/∂W_cd pins b = d and ∂Y_ab/∂X_cd pins a = c: the pinned index is
     # summed innermost so SymPy can collapse its KroneckerDelta.
     for name, param, compact, inner, outer in (
-            ("W", W, grad_W(X, delta), (b, 0, C - 1), (a, 0, N - 1)),
+            ("W", W, grad_W(delta, X), (b, 0, C - 1), (a, 0, N - 1)),
             ("X", X, grad_X(delta, W), (a, 0, N - 1), (b, 0, C - 1))):
         L = sp.Sum(sp.Sum(delta[a, b] * Y_ab, inner), outer)
         raw = sp.diff(L, param[c, d])

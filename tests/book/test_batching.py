@@ -38,7 +38,7 @@ def test_per_sample_gradients_are_the_outer_products_of_a_loop():
         np.testing.assert_allclose(G[n], outer, rtol=0, atol=1e-15)
         total += outer
     np.testing.assert_allclose(G.sum(axis=0), total, rtol=1e-13, atol=1e-13)
-    np.testing.assert_allclose(matmul_grad_W(X, dY), total, rtol=1e-13, atol=1e-13)
+    np.testing.assert_allclose(matmul_grad_W(dY, X), total, rtol=1e-13, atol=1e-13)
 
 
 @settings(max_examples=30, deadline=None)
@@ -87,7 +87,7 @@ def test_folded_bias_matches_linear_forward_and_gradients():
     X1, Wb = append_ones_column(X), fold_bias(layer.W, layer.b)
     assert X1.shape == (8, 5) and Wb.shape == (5, 3)
     np.testing.assert_allclose(X1 @ Wb, Y, rtol=0, atol=1e-12)
-    dW, db = unfold_bias(matmul_grad_W(X1, dY))
+    dW, db = unfold_bias(matmul_grad_W(dY, X1))
     np.testing.assert_allclose(dW, layer.dW, rtol=0, atol=1e-12)
     np.testing.assert_allclose(db, layer.db, rtol=0, atol=1e-12)
 

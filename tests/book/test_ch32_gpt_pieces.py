@@ -6,11 +6,11 @@ import sympy as sp
 
 from nnmath.book.chapters import ch32_gpt_pieces as ch32
 from nnmath.book.identities import REGISTRY
-from nnmath.gelu import gelu_backward
+from nnmath.gelu import gelu_grad_Z
 from nnmath.rope import rope, rope_angles
-from nnmath.rmsnorm import rms_normalize_backward
+from nnmath.rmsnorm import rms_normalize_grad_X
 
-ENTRIES = ["gelu_grad", "gelu_tanh_grad", "rms_norm_grad_X", "rms_norm_grad_gamma", "rope_grad_X"]
+ENTRIES = ["gelu_grad_Z", "gelu_tanh_grad_Z", "rms_norm_grad_X", "rms_norm_grad_gamma", "rope_grad_X"]
 
 
 def _rejected(entry, wrong):
@@ -38,7 +38,7 @@ def _gelu_without_x_phi(delta, out, X):
     X = np.asarray(X)
     if X.dtype == object:
         return delta * np.vectorize(lambda v: (1 + sp.erf(v / sp.sqrt(2))) / 2, otypes=[object])(X)
-    return delta * (gelu_backward(np.ones_like(X), X) - X * np.exp(-X * X / 2) / np.sqrt(2 * np.pi))
+    return delta * (gelu_grad_Z(np.ones_like(X), X) - X * np.exp(-X * X / 2) / np.sqrt(2 * np.pi))
 
 
 def _gelu_tanh_without_chain(delta, out, X):    # forgot ½ x (1 − tanh² u) u′: only ½(1 + tanh u)
@@ -52,7 +52,7 @@ def _gelu_tanh_without_chain(delta, out, X):    # forgot ½ x (1 − tanh² u) u
 def _rms_with_mean_term(delta, out, X, gamma, eps):     # LayerNorm's − mean(g) term
     Xhat, inv_rms = ch32.rms_normalize_any(X, eps)
     G = delta * gamma
-    return rms_normalize_backward(G - G.mean(axis=-1, keepdims=True), Xhat, inv_rms)
+    return rms_normalize_grad_X(G - G.mean(axis=-1, keepdims=True), Xhat, inv_rms)
 
 
 def _rms_gamma_from_input(delta, out, X, gamma, eps):   # x in place of x̂
@@ -64,8 +64,8 @@ def _rope_forward_rotation(delta, out, X, theta):       # R δ instead of Rᵀ �
 
 
 @pytest.mark.parametrize("name, wrong", [
-    ("gelu_grad", _gelu_without_x_phi),
-    ("gelu_tanh_grad", _gelu_tanh_without_chain),
+    ("gelu_grad_Z", _gelu_without_x_phi),
+    ("gelu_tanh_grad_Z", _gelu_tanh_without_chain),
     ("rms_norm_grad_X", _rms_with_mean_term),
     ("rms_norm_grad_gamma", _rms_gamma_from_input),
     ("rope_grad_X", _rope_forward_rotation),
@@ -81,7 +81,7 @@ def test_the_symbolic_closed_form_is_the_library_formula(approximate):
     s = sp.Symbol("x", real=True)
     closed = sp.lambdify(s, ch32.gelu_prime_entry(s, approximate), "mpmath")
     expected = np.array([float(closed(v)) for v in x])
-    np.testing.assert_allclose(gelu_backward(np.ones_like(x), x, approximate), expected,
+    np.testing.assert_allclose(gelu_grad_Z(np.ones_like(x), x, approximate), expected,
                                rtol=1e-13, atol=1e-14)
 
 

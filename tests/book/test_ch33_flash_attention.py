@@ -3,7 +3,7 @@
 import numpy as np
 import sympy as sp
 
-from nnmath.activations import softmax, softmax_backward
+from nnmath.activations import softmax, softmax_grad_Z
 from nnmath.book.chapters import ch33_flash_attention as ch33
 from nnmath.book.identities import REGISTRY
 
@@ -39,7 +39,7 @@ def test_the_library_path_and_the_symbolic_path_compute_the_same_formula():
     library = ch33.scores_grad_from_lse(dO, O, S, V)
     symbolic = ch33.scores_grad_from_lse(*(np.vectorize(sp.Float, otypes=[object])(a) for a in (dO, O, S, V)))
     np.testing.assert_allclose(library, np.asarray(symbolic, dtype=float), rtol=1e-12, atol=1e-14)
-    np.testing.assert_allclose(library, softmax_backward(dO @ V.T, A), rtol=1e-12, atol=1e-14)
+    np.testing.assert_allclose(library, softmax_grad_Z(dO @ V.T, A), rtol=1e-12, atol=1e-14)
 
 
 def test_memory_grows_like_T_squared_for_the_full_path_and_like_T_for_the_blocks():

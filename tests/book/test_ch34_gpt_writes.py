@@ -19,12 +19,12 @@ ROOT = Path(__file__).resolve().parents[2]
 
 
 def _lookup_only(delta, out, E, idx, X):
-    return seq.embedding_grad_W(np.asarray(idx).astype(int), delta[..., :E.shape[1]], E.shape[0])
+    return seq.embedding_grad_W(delta[..., :E.shape[1]], np.asarray(idx).astype(int), E.shape[0])
 
 
 def _head_only(delta, out, E, idx, X):
     V, D = E.shape
-    return mm.matmul_grad_W(X.reshape(-1, D), delta[..., D:].reshape(-1, V)).T
+    return mm.matmul_grad_W(delta[..., D:].reshape(-1, V), X.reshape(-1, D)).T
 
 
 @pytest.mark.parametrize("wrong", [_lookup_only, _head_only])
@@ -45,11 +45,11 @@ def test_the_entry_passes_every_route():
 
 def test_the_sum_holds_for_symbolic_sizes_and_one_use_alone_does_not():
     assert prove_tied_grad_all_sizes().holds
-    zero_head = lambda X, dZ: 0 * mm.matmul_grad_W(X, dZ).T          # noqa: E731
-    zero_lookup = lambda S, dY: 0 * mm.matmul_grad_W(S, dY)          # noqa: E731
+    zero_head = lambda X, dZ: 0 * mm.matmul_grad_W(dZ, X).T          # noqa: E731
+    zero_lookup = lambda S, dY: 0 * mm.matmul_grad_W(dY, S)          # noqa: E731
     assert not prove_tied_grad_all_sizes(grad_head=zero_head).holds
     assert not prove_tied_grad_all_sizes(grad_lookup=zero_lookup).holds
-    halved = lambda X, dZ: mm.matmul_grad_W(X, dZ).T / 2              # noqa: E731
+    halved = lambda X, dZ: mm.matmul_grad_W(dZ, X).T / 2              # noqa: E731
     assert not prove_tied_grad_all_sizes(grad_head=halved).holds
 
 

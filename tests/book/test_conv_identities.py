@@ -45,7 +45,7 @@ WRONG = {
     "conv1d_strided_grad_w": lambda d, out, x, w: c1.correlate1d_grad_w(x, d, len(w), 1, 1),
     "conv1d_strided_grad_x": lambda d, out, x, w: c1.correlate1d_grad_x(d, _flip(w), len(x), 2, 1),
     "conv2d_grad_W": lambda d, out, X, K: cv.conv2d_grad_W(
-        im2col(X, K.shape[2:], reg24.STRIDE, reg24.PADDING), d, K.shape)[..., ::-1, ::-1],
+        d, im2col(X, K.shape[2:], reg24.STRIDE, reg24.PADDING), K.shape)[..., ::-1, ::-1],
     "conv2d_grad_X": lambda d, out, X, K: cv.conv2d_grad_X(
         d, K[..., ::-1, ::-1], X.shape, reg24.STRIDE, reg24.PADDING),
     "conv2d_grad_b": lambda d, out, X, K, b: np.asarray(d).sum(axis=(0, 2, 3)) / 2,

@@ -135,9 +135,9 @@ def test_contraction_equals_compact_formulas(N, D, C):
     W, Wc = rng.standard_normal((D, C)), rng.standard_normal((C, D))
     dy, dY = rng.standard_normal(C), rng.standard_normal((N, C))
     cases = [
-        (jac.vector_by_matrix_jacobian(x, W), dy, ch04.vector_matmul_grad_W(x, dy)),
+        (jac.vector_by_matrix_jacobian(x, W), dy, ch04.vector_matmul_grad_W(dy, x)),
         (jac.column_vector_by_matrix_jacobian(Wc, x), dy, ch04.column_matvec_grad_W(dy, x)),
-        (jac.matrix_by_matrix_jacobian_W(X, W), dY, mm.matmul_grad_W(X, dY)),
+        (jac.matrix_by_matrix_jacobian_W(X, W), dY, mm.matmul_grad_W(dY, X)),
         (jac.matrix_by_matrix_jacobian_X(X, W), dY, mm.matmul_grad_X(dY, W)),
     ]
     for J, upstream, compact in cases:

@@ -14,7 +14,7 @@ import pytest
 
 from nnmath.book.chapters.ch20_layer_norm import standardize_any
 from nnmath.book.identities import REGISTRY, for_chapter
-from nnmath.norm import standardize_backward
+from nnmath.norm import standardize_grad_X
 
 
 def _ln_without_xhat_term(delta, out, X, gamma, beta, eps):
@@ -50,7 +50,7 @@ WRONG = {
     "residual_grad_X": lambda delta, out, X, W: REGISTRY["residual_grad_X"].compact(
         delta, out, X, W) - delta,                                  # the identity term dropped
     "weight_decay_grad": lambda delta, out, W, lam: delta * lam * W / 2,   # the 2 not cancelled
-    "dropout_backward": lambda delta, out, X, mask, p: delta * mask,        # no 1/(1 − p)
+    "dropout_grad_X": lambda delta, out, X, mask, p: delta * mask,        # no 1/(1 − p)
 }
 
 CHAPTERS = ("derivations/20_layer_norm", "derivations/21_batch_norm",

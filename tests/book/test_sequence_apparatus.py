@@ -74,7 +74,7 @@ def test_truncation_reference_is_bptt_for_k_at_least_T_and_differs_below():
     X, dH = rng.standard_normal((2, 6, 3)), rng.standard_normal((2, 6, 4))
     Wx, Wh, b = rng.standard_normal((3, 4)), rng.standard_normal((4, 4)) * 0.6, np.zeros(4)
     Hs = seq.rnn_forward(X, Wx, Wh, b, np.zeros((2, 4)))
-    full = seq.rnn_backward(dH, X, Hs, np.zeros((2, 4)), Wx, Wh)[2]
+    full = seq.rnn_grads(dH, X, Hs, np.zeros((2, 4)), Wx, Wh)[2]
     np.testing.assert_allclose(ch26.truncated_grad_Wh(X, Wx, Wh, b, dH, 6), full, rtol=1e-12)
     assert norm_relative_error(ch26.truncated_grad_Wh(X, Wx, Wh, b, dH, 2), full) > 1e-3
 
@@ -93,9 +93,9 @@ def test_embedding_jacobian_contracts_to_the_scatter_add():
     delta = _rng(6).standard_normal((3, 2))
     J = ch26.embedding_jacobian(idx, 3, 2)
     np.testing.assert_allclose(np.einsum("pj,pjvk->vk", delta, J),
-                               seq.embedding_grad_W(idx, delta, 3), rtol=1e-15)
+                               seq.embedding_grad_W(delta, idx, 3), rtol=1e-15)
     assert not np.allclose(ch26.assign_instead_of_add(idx, delta, 3),
-                           seq.embedding_grad_W(idx, delta, 3))
+                           seq.embedding_grad_W(delta, idx, 3))
 
 
 # -- chapter 27 ----------------------------------------------------------------------------

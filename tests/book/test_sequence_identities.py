@@ -62,7 +62,7 @@ def self_attention_wrong(wrt):
     """A forgotten path (dX only through Q) or a swapped factor."""
     def compact(delta, out, X, Wq, Wk, Wv, Wo):
         _, (Q, K, V, A, C) = ch27.self_attention_any(X, Wq, Wk, Wv, Wo)
-        dX, dWq, dWk, dWv, dWo = att.self_attention_backward(delta, X, Q, K, V, A, C,
+        dX, dWq, dWk, dWv, dWo = att.self_attention_grads(delta, X, Q, K, V, A, C,
                                                              Wq, Wk, Wv, Wo)
         N, T, D = X.shape
         X2 = X.reshape(N * T, D)
@@ -75,7 +75,7 @@ def self_attention_wrong(wrt):
 def _only_query_path(delta, X, Q, K, V, A, Wq, Wo):
     N, T, D = X.shape
     dC = att.split_heads((delta.reshape(N * T, D) @ Wo.T).reshape(N, T, D), Q.shape[1])
-    dQ, _, _ = att.attention_backward(dC, Q, K, V, A)
+    dQ, _, _ = att.attention_grads(dC, Q, K, V, A)
     return (att.merge_heads(dQ).reshape(N * T, D) @ Wq.T).reshape(N, T, D)
 
 
@@ -93,7 +93,7 @@ def cross_entropy_mean_over_sequences(delta, out, Z, T):
 
 WRONG = {"embedding_grad_W": embedding_assigned,
          "positional_grad_P": positional_first_sequence_only,
-         "sequence_cross_entropy_grad": cross_entropy_mean_over_sequences}
+         "sequence_cross_entropy_grad_Z": cross_entropy_mean_over_sequences}
 WRONG.update({f"rnn_grad_{w}": rnn_truncated(w) for w in ("Wh", "Wx", "b", "X", "h0")})
 for _causal, _prefix in ((False, "attention"), (True, "causal_attention")):
     WRONG[f"{_prefix}_grad_Q"] = attention_unscaled("Q", _causal)

@@ -47,7 +47,7 @@ def test_symbolic_slow_route_agrees_with_numbers(N, D, C):
     values = [(sym.symbol_array("X", (N, D)), X), (sym.symbol_array("W", (D, C)), W),
               (proofs["W"].details["delta"], dY)]
     np.testing.assert_allclose(_evaluate(proofs["W"].slow, values),
-                               nm.matmul.matmul_grad_W(X, dY), rtol=1e-12, atol=1e-12)
+                               nm.matmul.matmul_grad_W(dY, X), rtol=1e-12, atol=1e-12)
     np.testing.assert_allclose(_evaluate(proofs["X"].slow, values),
                                nm.matmul.matmul_grad_X(dY, W), rtol=1e-12, atol=1e-12)
 
@@ -90,7 +90,7 @@ def test_prove_vjp_rejects_wrong_formulas(wrt, compact):
 def test_prove_vjp_accepts_the_right_formulas_on_square_sizes():
     inputs = _square_inputs(3)
     assert sym.prove_vjp(nm.matmul.matmul_forward, inputs, "W",
-                         lambda delta, out, X, W: nm.matmul.matmul_grad_W(X, delta))
+                         lambda delta, out, X, W: nm.matmul.matmul_grad_W(delta, X))
     assert sym.prove_vjp(nm.matmul.matmul_forward, inputs, "X",
                          lambda delta, out, X, W: nm.matmul.matmul_grad_X(delta, W))
 
@@ -107,13 +107,13 @@ def test_prove_vjp_of_vector_products():
     x, W, Wc = (sym.symbol_array("x", (3,)), sym.symbol_array("W", (3, 2)),
                 sym.symbol_array("V", (2, 3)))
     assert sym.prove_vjp(lambda x, W: x @ W, {"x": x, "W": W}, "W",
-                         lambda delta, out, x, W: ch04.vector_matmul_grad_W(x, delta))
+                         lambda delta, out, x, W: ch04.vector_matmul_grad_W(delta, x))
     assert sym.prove_vjp(lambda W, x: W @ x, {"W": Wc, "x": x}, "W",
                          lambda delta, out, W, x: ch04.column_matvec_grad_W(delta, x))
     # the row-vector answer used for the column convention is wrong (it is transposed)
     assert not sym.prove_vjp(lambda W, x: W @ x, {"W": sym.symbol_array("V", (2, 2)),
                                                    "x": sym.symbol_array("x", (2,))}, "W",
-                             lambda delta, out, W, x: ch04.vector_matmul_grad_W(x, delta))
+                             lambda delta, out, W, x: ch04.vector_matmul_grad_W(delta, x))
 
 
 # ---------------------------------------------------------------------------

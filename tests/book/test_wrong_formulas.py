@@ -69,30 +69,30 @@ PLAUSIBLE = {
     "quadratic_form_grad_A": lambda delta, out, A, x: delta * np.outer(x, A @ x),
     "vector_matmul_grad_W": lambda delta, out, x, W: np.outer(x, delta) / len(x),
     "column_matvec_grad_W": lambda delta, out, W, x: np.outer(delta, x) * 0.5,
-    "matmul_grad_W": lambda delta, out, X, W: mm.matmul_grad_W(X, delta) / X.shape[0],
+    "matmul_grad_W": lambda delta, out, X, W: mm.matmul_grad_W(delta, X) / X.shape[0],
     "matmul_grad_X": lambda delta, out, X, W: mm.matmul_grad_X(delta, W) / W.shape[1],
-    "sigmoid_backward": lambda delta, out, Z: delta * out,                 # sigma for sigma'
-    "tanh_backward": lambda delta, out, Z: delta * (1 - Z * Z),            # input for output
-    "relu_backward": lambda delta, out, Z: delta * _negative_mask(Z),      # mask reversed
-    "leaky_relu_backward": lambda delta, out, Z, slope: act.relu_backward(delta, Z),  # slope lost
+    "sigmoid_grad_Z": lambda delta, out, Z: delta * out,                 # sigma for sigma'
+    "tanh_grad_Z": lambda delta, out, Z: delta * (1 - Z * Z),            # input for output
+    "relu_grad_Z": lambda delta, out, Z: delta * _negative_mask(Z),      # mask reversed
+    "leaky_relu_grad_Z": lambda delta, out, Z, slope: act.relu_grad_Z(delta, Z),  # slope lost
     "bias_grad": lambda delta, out, X, b: np.asarray(delta).sum(axis=0) / X.shape[0],  # mean
     "one_layer_delta": lambda delta, out, z, u: delta * u * _tanh_prime_from_input(z),
     "one_layer_grad_W": lambda delta, out, W, x, b, u: delta * np.outer(
         u * _tanh_prime_from_input(W @ x + b), x),
     "one_layer_grad_b": lambda delta, out, W, x, b, u: delta * u,          # f' forgotten
     "one_layer_grad_x": lambda delta, out, W, x, b, u: delta * (W.T @ u),  # f' forgotten
-    "mse_grad": lambda delta, out, Y, T: delta * (Y - T),                  # 1/N forgotten
+    "mse_grad_Y": lambda delta, out, Y, T: delta * (Y - T),                  # 1/N forgotten
     "softmax_jacobian": lambda delta, out, z: delta * out * (1 - out),     # diagonal only
-    "softmax_backward": lambda delta, out, Z: delta * out * (1 - out),     # diagonal only
-    "softmax_cross_entropy_grad": lambda delta, out, Z, T: delta * (softmax_any(Z) - T),
+    "softmax_grad_Z": lambda delta, out, Z: delta * out * (1 - out),     # diagonal only
+    "softmax_cross_entropy_grad_Z": lambda delta, out, Z, T: delta * (softmax_any(Z) - T),
     "backprop_output_delta": lambda delta, out, Z, T: delta * (tanh_any(Z) - T),  # no f'
     "backprop_delta_recursion": lambda delta, out, Z, W: mm.matmul_grad_X(delta, W),  # no f'
-    "backprop_layer_grad_W": lambda delta, out, X, W: mm.matmul_grad_W(X, delta),  # no f'
+    "backprop_layer_grad_W": lambda delta, out, X, W: mm.matmul_grad_W(delta, X),  # no f'
     "backprop_layer_grad_X": lambda delta, out, X, W: mm.matmul_grad_X(delta, W),  # no f'
     "minibatch_grad_W_outer_products":
         lambda delta, out, X, W: ch11.per_sample_weight_gradients(X, delta).mean(axis=0),
     "bias_as_weight_row_grad": lambda delta, out, X, Wb: ch11.fold_bias(
-        mm.matmul_grad_W(X, delta), np.asarray(delta).mean(axis=0)),
+        mm.matmul_grad_W(delta, X), np.asarray(delta).mean(axis=0)),
 }
 
 
@@ -122,7 +122,7 @@ def test_proof_for_all_sizes_rejects_a_wrong_formula(name):
 def test_prove_matmul_collapse_at_fixed_sizes_and_prove_vjp_reject_a_transpose_slip():
     inputs = {"X": sym.symbol_array("X", (2, 2)), "W": sym.symbol_array("W", (2, 2))}
     right = sym.prove_vjp(mm.matmul_forward, inputs, "W",
-                          lambda delta, out, X, W: mm.matmul_grad_W(X, delta))
+                          lambda delta, out, X, W: mm.matmul_grad_W(delta, X))
     wrong = sym.prove_vjp(mm.matmul_forward, inputs, "W",
                           lambda delta, out, X, W: X @ delta)   # forgot the transpose
     assert right.holds and not wrong.holds
@@ -176,10 +176,10 @@ def test_autodiff_route_never_calls_the_rule_it_checks(monkeypatch, name):
 
 
 def test_custom_proof_must_accept_the_formula_under_test():
-    relu = REGISTRY["relu_backward"]
-    results = relu.prove(lambda delta, out, Z: act.relu_backward(delta, Z))
+    relu = REGISTRY["relu_grad_Z"]
+    results = relu.prove(lambda delta, out, Z: act.relu_grad_Z(delta, Z))
     assert len(results) == 16 and all(r.holds for r in results)
-    ce = REGISTRY["softmax_cross_entropy_grad"]
+    ce = REGISTRY["softmax_cross_entropy_grad_Z"]
     assert not all(r.holds for r in ce.prove(
         lambda delta, out, Z, T: delta * los.cross_entropy_grad_from_probs(softmax_any(Z), T)
         * 2))
@@ -219,29 +219,29 @@ PLAUSIBLE_ALL_SIZES = {
     "column_matvec_grad_W": lambda delta, out, W, x: -np.multiply.outer(delta, x),
     "matmul_grad_W": lambda delta, out, X, W: (X.T @ delta) / X.shape[0],
     "matmul_grad_X": lambda delta, out, X, W: (delta @ W.T) / W.shape[1],
-    "sigmoid_backward": lambda delta, out, Z: delta * out,                  # sigma for sigma'
-    "tanh_backward": lambda delta, out, Z: delta * (1 - Z * Z),             # input for output
-    "relu_backward": lambda delta, out, Z: np.where(Z < 0, delta, 0),       # mask reversed
-    "leaky_relu_backward": lambda delta, out, Z, slope: np.where(Z > 0, delta, 0),  # no slope
+    "sigmoid_grad_Z": lambda delta, out, Z: delta * out,                  # sigma for sigma'
+    "tanh_grad_Z": lambda delta, out, Z: delta * (1 - Z * Z),             # input for output
+    "relu_grad_Z": lambda delta, out, Z: np.where(Z < 0, delta, 0),       # mask reversed
+    "leaky_relu_grad_Z": lambda delta, out, Z, slope: np.where(Z > 0, delta, 0),  # no slope
     "bias_grad": lambda delta, out, X, b: np.sum(delta, axis=0) / X.shape[0],        # mean
     "one_layer_delta": lambda delta, out, z, u: delta * u,                  # f' forgotten
     "one_layer_grad_W": lambda delta, out, W, x, b, u: delta * np.multiply.outer(u, x),
     "one_layer_grad_b": lambda delta, out, W, x, b, u: delta * u,
     "one_layer_grad_x": lambda delta, out, W, x, b, u: delta * (W.T @ u),
-    "mse_grad": lambda delta, out, Y, T: delta * (Y - T),                   # 1/N forgotten
+    "mse_grad_Y": lambda delta, out, Y, T: delta * (Y - T),                   # 1/N forgotten
     "softmax_jacobian": lambda delta, out, z: delta * out * (1 - out),      # diagonal only
-    "softmax_backward": lambda delta, out, Z: delta * out * (1 - out),      # diagonal only
-    "softmax_cross_entropy_grad": lambda delta, out, Z, T: delta * (softmax_any(Z) - T),
+    "softmax_grad_Z": lambda delta, out, Z: delta * out * (1 - out),      # diagonal only
+    "softmax_cross_entropy_grad_Z": lambda delta, out, Z, T: delta * (softmax_any(Z) - T),
     "backprop_output_delta": lambda delta, out, Z, T: delta * (_tanh6(Z) - T),   # no f'
     "backprop_delta_recursion": lambda delta, out, Z, W: mm.matmul_grad_X(delta, W),
-    "backprop_layer_grad_W": lambda delta, out, X, W: mm.matmul_grad_W(X, delta),
+    "backprop_layer_grad_W": lambda delta, out, X, W: mm.matmul_grad_W(delta, X),
     "backprop_layer_grad_X": lambda delta, out, X, W: mm.matmul_grad_X(delta, W),
     "minibatch_grad_W_outer_products":
         lambda delta, out, X, W: np.einsum("nd,nc->ndc", X, delta).mean(axis=0),
     "inverse_grad": lambda delta, out, X: -(out @ delta @ out),             # transposes lost
     "trace_quadratic_grad_W": lambda delta, out, A, W: delta * 2 * (A @ W),  # A = A^T assumed
     "trace_quadratic_grad_A": lambda delta, out, A, W: delta * (W @ W.T) / 2,
-    "softmax_cross_entropy_hvp": lambda delta, out, Z, V, T: delta * act.softmax_backward(
+    "softmax_cross_entropy_hvp": lambda delta, out, Z, V, T: delta * act.softmax_grad_Z(
         V, softmax_any(Z)),                                                 # 1/N forgotten
     "layer_norm_grad_X": _dropped_mean_term(-1),
     "layer_norm_grad_gamma": lambda delta, out, X, gamma, beta, eps: np.sum(delta, axis=0),
@@ -251,9 +251,9 @@ PLAUSIBLE_ALL_SIZES = {
     "batch_norm_eval_grad_X":
         lambda delta, out, X, gamma, beta, mean, var, eps: delta * gamma / np.sqrt(var),
     "residual_grad_X": lambda delta, out, X, W: mm.matmul_grad_X(
-        act.tanh_backward(delta, _tanh6(X @ W)), W),                       # identity lost
+        act.tanh_grad_Z(delta, _tanh6(X @ W)), W),                       # identity lost
     "weight_decay_grad": lambda delta, out, W, lam: delta * W,              # lambda lost
-    "dropout_backward": lambda delta, out, X, mask, p: delta * mask,        # 1/(1-p) lost
+    "dropout_grad_X": lambda delta, out, X, mask, p: delta * mask,        # 1/(1-p) lost
     **{f"{p}attention_grad_V": (lambda p: lambda delta, out, Q, K, V: REGISTRY[
         f"{p}attention_grad_V"].compact(delta, out, Q, K, V) * 2)(p) for p in ("", "causal_")},
     **{f"{p}attention_grad_{w}": _unscaled(f"{p}attention_grad_{w}")
@@ -303,7 +303,7 @@ PLAUSIBLE_ALL_SIZES.update({
         "ntv,ntd->vd", ia.one_hot(idx, W.shape[0]), delta) / (idx.shape[0] * idx.shape[1]),
     "positional_grad_P": lambda delta, out, X, P: ia.concatenate(          # mean over the batch
         [delta.mean(axis=0), ia.zeros((P.shape[0] - X.shape[1], X.shape[2]))], axis=0),
-    "sequence_cross_entropy_grad": lambda delta, out, Z, T: delta * (softmax_any(Z) - T)
+    "sequence_cross_entropy_grad_Z": lambda delta, out, Z, T: delta * (softmax_any(Z) - T)
         / Z.shape[0],                                                       # 1/T forgotten
     "kron_vec_column": lambda delta, out, A, X, B: np.einsum(              # mean over vec X
         "qnpm,pq->mn", np.multiply.outer(B.T, A), delta) / (X.shape[0] * X.shape[1]),
@@ -331,8 +331,8 @@ def _rope_forward_again(delta, out, X, theta):            # rotates delta by +th
 
 PLAUSIBLE_ALL_SIZES.update({
     # each GELU's derivative swapped for the other's (the tanh curve for the exact one)
-    "gelu_grad": lambda delta, out, X: _g32.ch32.gelu_vjp_any(delta, X, "tanh"),
-    "gelu_tanh_grad": lambda delta, out, X: _g32.ch32.gelu_vjp_any(delta, X, "none"),
+    "gelu_grad_Z": lambda delta, out, X: _g32.ch32.gelu_vjp_any(delta, X, "tanh"),
+    "gelu_tanh_grad_Z": lambda delta, out, X: _g32.ch32.gelu_vjp_any(delta, X, "none"),
     "rms_norm_grad_X": _rms_without_projection,
     "rms_norm_grad_gamma": lambda delta, out, X, gamma, eps: np.sum(delta * X, axis=0),  # x, not x̂
     "rope_grad_X": _rope_forward_again,
@@ -380,7 +380,7 @@ from nnmath.book.identities import all_sizes_heads as heads  # noqa: E402
 
 
 def _weights_not_transposed(dC, Q, K, V, A):      # dV = A delta instead of A^T delta
-    dQ, dK, _ = heads.att.attention_backward(dC, Q, K, V, A)
+    dQ, dK, _ = heads.att.attention_grads(dC, Q, K, V, A)
     return dQ, dK, A @ dC
 
 

@@ -48,14 +48,14 @@ def test_sigmoid_backward_is_sigmoid_times_one_minus_sigmoid():
     Z = np.linspace(-8, 8, 17)
     dY = _rng(1).standard_normal(Z.shape)
     expected = dY * np.exp(-Z) / (1 + np.exp(-Z)) ** 2
-    np.testing.assert_allclose(act.sigmoid_backward(dY, act.sigmoid(Z)), expected,
+    np.testing.assert_allclose(act.sigmoid_grad_Z(dY, act.sigmoid(Z)), expected,
                                rtol=1e-12, atol=1e-15)
 
 
 def test_tanh_backward_is_sech_squared():
     Z = np.linspace(-5, 5, 21)
     dY = _rng(2).standard_normal(Z.shape)
-    np.testing.assert_allclose(act.tanh_backward(dY, act.tanh(Z)), dY / np.cosh(Z) ** 2,
+    np.testing.assert_allclose(act.tanh_grad_Z(dY, act.tanh(Z)), dY / np.cosh(Z) ** 2,
                                rtol=1e-12, atol=1e-15)
 
 
@@ -63,14 +63,14 @@ def test_relu_and_its_backward_on_both_sides_and_at_zero():
     Z = np.array([-2.0, -0.0, 0.0, 3.0])
     dY = np.array([5.0, 6.0, 7.0, 8.0])
     np.testing.assert_array_equal(act.relu(Z), [0, 0, 0, 3])
-    np.testing.assert_array_equal(act.relu_backward(dY, Z), [0, 0, 0, 8])  # 0 at the kink
+    np.testing.assert_array_equal(act.relu_grad_Z(dY, Z), [0, 0, 0, 8])  # 0 at the kink
 
 
 def test_leaky_relu_and_its_backward_on_both_sides_and_at_zero():
     Z = np.array([-2.0, 0.0, 3.0])
     dY = np.array([5.0, 7.0, 8.0])
     np.testing.assert_allclose(act.leaky_relu(Z, 0.1), [-0.2, 0, 3], rtol=1e-15)
-    np.testing.assert_allclose(act.leaky_relu_backward(dY, Z, 0.1), [0.5, 0.7, 8], rtol=1e-15)
+    np.testing.assert_allclose(act.leaky_relu_grad_Z(dY, Z, 0.1), [0.5, 0.7, 8], rtol=1e-15)
 
 
 def test_leaky_relu_with_zero_slope_is_relu():
@@ -78,7 +78,7 @@ def test_leaky_relu_with_zero_slope_is_relu():
     dY = _rng(4).standard_normal((3, 4))
     module = nm.LeakyReLU(0.0)
     np.testing.assert_array_equal(module.forward(Z), act.relu(Z))
-    np.testing.assert_array_equal(module.backward(dY), act.relu_backward(dY, Z))
+    np.testing.assert_array_equal(module.backward(dY), act.relu_grad_Z(dY, Z))
 
 
 def test_identity_passes_values_and_gradients_through():
@@ -126,7 +126,7 @@ def test_softmax_backward_equals_upstream_times_jacobian_row_by_row():
     dY = _rng(10).standard_normal((4, 3))  # any upstream, not only from cross-entropy
     P = act.softmax(Z)
     slow = np.stack([dy @ numeric_jacobian(act.softmax, z) for dy, z in zip(dY, Z)])
-    np.testing.assert_allclose(act.softmax_backward(dY, P), slow, rtol=RTOL, atol=ATOL)
+    np.testing.assert_allclose(act.softmax_grad_Z(dY, P), slow, rtol=RTOL, atol=ATOL)
 
 
 def test_softmax_backward_for_an_upstream_with_nonzero_row_sums():
@@ -134,7 +134,7 @@ def test_softmax_backward_for_an_upstream_with_nonzero_row_sums():
     Z = _rng(11).standard_normal((2, 4))
     dY = np.abs(_rng(12).standard_normal((2, 4))) + 1.0
     expected = numeric_gradient(lambda V: float(np.sum(dY * act.softmax(V))), Z)
-    np.testing.assert_allclose(act.softmax_backward(dY, act.softmax(Z)), expected,
+    np.testing.assert_allclose(act.softmax_grad_Z(dY, act.softmax(Z)), expected,
                                rtol=RTOL, atol=ATOL)
 
 

@@ -5,8 +5,8 @@ import tracemalloc
 import numpy as np
 import pytest
 
-from nnmath.attention import SelfAttention, attention_backward, attention_forward, causal_mask
-from nnmath.flash import block_attention_backward, block_attention_forward
+from nnmath.attention import SelfAttention, attention_grads, attention_forward, causal_mask
+from nnmath.flash import block_attention_grads, block_attention_forward
 from nnmath.gradcheck import check
 
 
@@ -21,9 +21,9 @@ def test_block_kernels_equal_the_full_path(causal, T, block_size):
     Q, K, V = _qkv(T)
     dO = np.random.default_rng(9).standard_normal(V.shape)
     Y, A = attention_forward(Q, K, V, causal_mask(T) if causal else None)
-    full = attention_backward(dO, Q, K, V, A)
+    full = attention_grads(dO, Q, K, V, A)
     O, lse = block_attention_forward(Q, K, V, causal=causal, block_size=block_size)
-    blocks = block_attention_backward(dO, Q, K, V, O, lse, causal=causal, block_size=block_size)
+    blocks = block_attention_grads(dO, Q, K, V, O, lse, causal=causal, block_size=block_size)
     assert np.max(np.abs(O - Y)) < 1e-12
     for g_full, g_block in zip(full, blocks):
         assert np.max(np.abs(g_full - g_block)) < 1e-12
@@ -41,9 +41,9 @@ def test_the_comparison_sees_a_backward_without_the_row_term_D():
     Q, K, V = _qkv(9)
     dO = np.random.default_rng(9).standard_normal(V.shape)
     _, A = attention_forward(Q, K, V)
-    dQ, _, _ = attention_backward(dO, Q, K, V, A)
+    dQ, _, _ = attention_grads(dO, Q, K, V, A)
     O, lse = block_attention_forward(Q, K, V, block_size=4)
-    dQ_wrong, _, _ = block_attention_backward(dO, Q, K, V, np.zeros_like(O), lse, block_size=4)
+    dQ_wrong, _, _ = block_attention_grads(dO, Q, K, V, np.zeros_like(O), lse, block_size=4)
     assert np.max(np.abs(dQ - dQ_wrong)) > 1e-2
 
 

@@ -7,11 +7,11 @@ import pytest
 
 from nnmath import autodiff as ad
 from nnmath.autodiff import Tensor
-from nnmath.gelu import GELU, erf, erfc, gelu, gelu_backward, normal_cdf
+from nnmath.gelu import GELU, erf, erfc, gelu, gelu_grad_Z, normal_cdf
 from nnmath.gradcheck import check
-from nnmath.norm import standardize_backward
-from nnmath.rmsnorm import RMSNorm, rms_normalize, rms_normalize_backward
-from nnmath.rope import rope, rope_angles, rope_backward
+from nnmath.norm import standardize_grad_X
+from nnmath.rmsnorm import RMSNorm, rms_normalize, rms_normalize_grad_X
+from nnmath.rope import rope, rope_angles, rope_grad_X
 
 
 def _data(shape, seed=1, scale=2.0):
@@ -44,8 +44,8 @@ def test_gelu_values_closed_forms():
     # the derivative in closed form, entry by entry with math.erf and math.exp
     slope = [0.5 * (1 + math.erf(v / math.sqrt(2))) + v * math.exp(-v * v / 2)
              / math.sqrt(2 * math.pi) for v in x]
-    np.testing.assert_allclose(gelu_backward(np.ones_like(x), x), slope, rtol=1e-13, atol=1e-15)
-    assert gelu_backward(np.array(1.0), np.array(0.0)) == 0.5
+    np.testing.assert_allclose(gelu_grad_Z(np.ones_like(x), x), slope, rtol=1e-13, atol=1e-15)
+    assert gelu_grad_Z(np.array(1.0), np.array(0.0)) == 0.5
 
 
 @pytest.mark.parametrize("approximate", ["none", "tanh"])
@@ -56,7 +56,7 @@ def test_gelu_backward_against_finite_differences_and_the_engine(approximate):
     dY = _data((4, 6), seed=3)
     t = Tensor(X)
     ad.gpt.gelu(t, approximate).backward(dY)
-    np.testing.assert_allclose(gelu_backward(dY, X, approximate), t.grad, rtol=1e-13, atol=1e-15)
+    np.testing.assert_allclose(gelu_grad_Z(dY, X, approximate), t.grad, rtol=1e-13, atol=1e-15)
 
 
 def _gelu_backward_missing_x_phi(dY, X):
@@ -66,7 +66,7 @@ def _gelu_backward_missing_x_phi(dY, X):
 def test_a_gelu_derivative_missing_a_term_is_rejected():
     X, dY = _data((4, 6)), _data((4, 6), seed=3)
     assert not check(gelu, X, grad=_gelu_backward_missing_x_phi, rng=np.random.default_rng(7))
-    assert check(gelu, X, grad=gelu_backward, rng=np.random.default_rng(7))
+    assert check(gelu, X, grad=gelu_grad_Z, rng=np.random.default_rng(7))
     t = Tensor(X)
     ad.gpt.gelu(t).backward(dY)
     assert np.max(np.abs(_gelu_backward_missing_x_phi(dY, X) - t.grad)) > 1e-2
@@ -125,11 +125,11 @@ def test_rmsnorm_backward_with_layernorms_mean_term_is_rejected():
 
     def right(d, v):
         Xhat, inv_r = rms_normalize(v, 1e-6)
-        return rms_normalize_backward(d, Xhat, inv_r)
+        return rms_normalize_grad_X(d, Xhat, inv_r)
 
     def wrong(d, v):                              # LayerNorm's rule: subtracts mean(g) too
         Xhat, inv_r = rms_normalize(v, 1e-6)
-        return standardize_backward(d, Xhat, inv_r, -1)
+        return standardize_grad_X(d, Xhat, inv_r, -1)
 
     assert check(forward, X, grad=right, rng=np.random.default_rng(7))
     assert not check(forward, X, grad=wrong, rng=np.random.default_rng(7))
@@ -171,7 +171,7 @@ def test_rope_is_orthogonal_and_its_backward_is_the_inverse():
     angles = rope_angles(7, 6)
     Y = rope(X, *angles)
     np.testing.assert_allclose(np.linalg.norm(Y, axis=-1), np.linalg.norm(X, axis=-1), rtol=1e-14)
-    np.testing.assert_allclose(rope_backward(Y, *angles), X, rtol=1e-13, atol=1e-14)
+    np.testing.assert_allclose(rope_grad_X(Y, *angles), X, rtol=1e-13, atol=1e-14)
 
 
 def test_rope_scores_depend_only_on_the_relative_position():
@@ -189,10 +189,10 @@ def test_rope_scores_depend_only_on_the_relative_position():
 def test_rope_backward_against_finite_differences_and_the_engine():
     X, dY = _data((2, 5, 6)), _data((2, 5, 6), seed=4)
     angles = rope_angles(5, 6)
-    assert check(lambda v: rope(v, *angles), X, grad=lambda d, v: rope_backward(d, *angles))
+    assert check(lambda v: rope(v, *angles), X, grad=lambda d, v: rope_grad_X(d, *angles))
     # the transpose is needed: rotating the gradient forwards (by +θ) is wrong
     assert not check(lambda v: rope(v, *angles), X, grad=lambda d, v: rope(d, *angles))
     x = Tensor(X)
     ad.gpt.rope(x).backward(dY)
-    np.testing.assert_allclose(rope_backward(dY, *angles), x.grad, rtol=1e-13, atol=1e-14)
+    np.testing.assert_allclose(rope_grad_X(dY, *angles), x.grad, rtol=1e-13, atol=1e-14)
     np.testing.assert_allclose(ad.gpt.rope(x).data, rope(X, *angles), rtol=1e-14, atol=1e-15)

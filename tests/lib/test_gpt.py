@@ -11,7 +11,7 @@ from nnmath import SoftmaxCrossEntropy
 from nnmath.autodiff.gpt import from_gpt
 from nnmath.data import CharTokenizer, load_book_text, text_windows
 from nnmath.gpt import GPT, Block
-from nnmath.norm import standardize_backward
+from nnmath.norm import standardize_grad_X
 
 CONFIGS = list(itertools.product([True, False], ["layer", "rms"], [False, True]))
 
@@ -82,12 +82,12 @@ def _gelu_backward_missing_x_phi(dY, X, approximate="none"):
 
 
 def _rms_backward_with_layernorm_mean(G, Xhat, inv_rms):
-    return standardize_backward(G, Xhat, inv_rms, -1)
+    return standardize_grad_X(G, Xhat, inv_rms, -1)
 
 
 @pytest.mark.parametrize("module, name, wrong, norm", [
-    (nnmath.gelu, "gelu_backward", _gelu_backward_missing_x_phi, "layer"),
-    (nnmath.rmsnorm, "rms_normalize_backward", _rms_backward_with_layernorm_mean, "rms"),
+    (nnmath.gelu, "gelu_grad_Z", _gelu_backward_missing_x_phi, "layer"),
+    (nnmath.rmsnorm, "rms_normalize_grad_X", _rms_backward_with_layernorm_mean, "rms"),
 ])
 def test_the_engine_rejects_a_wrong_formula_inside_the_model(monkeypatch, module, name, wrong,
                                                              norm):

@@ -11,7 +11,7 @@ import pytest
 
 import nnmath as nm
 from nnmath import layers as lay
-from nnmath.activations import tanh_backward
+from nnmath.activations import tanh_grad_Z
 from nnmath.gradcheck import numeric_gradient, numeric_jacobian
 from nnmath.book.chapters import ch07_one_layer as ch07
 
@@ -125,7 +125,7 @@ def test_column_layer_backward_matches_finite_differences(wrt, index):
 
     expected = numeric_gradient(score, inputs[wrt])
     a = ch07.column_layer_forward(inputs["W"], inputs["x"], inputs["b"])
-    delta = tanh_backward(u, a)
+    delta = tanh_grad_Z(u, a)
     actual = ch07.column_layer_backward(delta, inputs["W"], inputs["x"])[index]
     np.testing.assert_allclose(actual, expected, rtol=RTOL, atol=ATOL)
 

@@ -60,7 +60,7 @@ def test_mse_by_hand():
     Y = np.array([[1.0, 2.0], [3.0, 4.0]])
     T = np.array([[0.0, 2.0], [3.0, 6.0]])
     assert los.mse(Y, T) == pytest.approx((1 + 4) / (2 * 2))
-    np.testing.assert_allclose(los.mse_grad(Y, T), [[0.5, 0.0], [0.0, -1.0]])
+    np.testing.assert_allclose(los.mse_grad_Y(Y, T), [[0.5, 0.0], [0.0, -1.0]])
     loss = nm.MSE()
     assert loss.forward(Y, T) == pytest.approx(1.25)
     np.testing.assert_allclose(loss.backward(), [[0.5, 0.0], [0.0, -1.0]])
@@ -70,7 +70,7 @@ def test_cross_entropy_by_hand():
     # equal logits: each of C classes gets 1/C, so L = log C whatever the label
     Z = np.zeros((2, 3))
     assert los.softmax_cross_entropy(Z, los.one_hot([0, 2], 3)) == pytest.approx(np.log(3))
-    np.testing.assert_allclose(los.softmax_cross_entropy_grad(Z, los.one_hot([0, 2], 3)),
+    np.testing.assert_allclose(los.softmax_cross_entropy_grad_Z(Z, los.one_hot([0, 2], 3)),
                                [[-1 / 3, 1 / 6, 1 / 6], [1 / 6, 1 / 6, -1 / 3]], rtol=1e-14)
 
 
@@ -90,7 +90,7 @@ def test_cross_entropy_for_logits_of_a_thousand():
 def test_mse_grad_matches_finite_differences(N, C):
     Y, T = _rng(3, N, C).standard_normal((2, N, C))
     expected = numeric_gradient(lambda V: los.mse(V, T), Y)
-    np.testing.assert_allclose(los.mse_grad(Y, T), expected, rtol=RTOL, atol=ATOL)
+    np.testing.assert_allclose(los.mse_grad_Y(Y, T), expected, rtol=RTOL, atol=ATOL)
 
 
 @pytest.mark.parametrize("N, C", [(1, 2), (4, 3), (6, 5)])
@@ -99,7 +99,7 @@ def test_cross_entropy_grad_matches_finite_differences(N, C):
     Z = 3 * rng.standard_normal((N, C))
     T = los.one_hot(rng.integers(0, C, N), C)
     expected = numeric_gradient(lambda V: los.softmax_cross_entropy(V, T), Z)
-    np.testing.assert_allclose(los.softmax_cross_entropy_grad(Z, T), expected,
+    np.testing.assert_allclose(los.softmax_cross_entropy_grad_Z(Z, T), expected,
                                rtol=RTOL, atol=ATOL)
 
 
@@ -107,20 +107,20 @@ def test_cross_entropy_grad_with_soft_targets():
     Z = _rng(5).standard_normal((3, 4))
     T = nm.activations.softmax(_rng(6).standard_normal((3, 4)))  # rows sum to 1
     expected = numeric_gradient(lambda V: los.softmax_cross_entropy(V, T), Z)
-    np.testing.assert_allclose(los.softmax_cross_entropy_grad(Z, T), expected,
+    np.testing.assert_allclose(los.softmax_cross_entropy_grad_Z(Z, T), expected,
                                rtol=RTOL, atol=ATOL)
 
 
 def test_gradients_shrink_as_one_over_n():
     # the same sample repeated N times: same loss, gradient per row divided by N
     z, t = _rng(7).standard_normal((1, 3)), los.one_hot([1], 3)
-    g1 = los.softmax_cross_entropy_grad(z, t)
+    g1 = los.softmax_cross_entropy_grad_Z(z, t)
     for N in (2, 5):
         Z, T = np.repeat(z, N, axis=0), np.repeat(t, N, axis=0)
         assert los.softmax_cross_entropy(Z, T) == pytest.approx(los.softmax_cross_entropy(z, t))
-        np.testing.assert_allclose(los.softmax_cross_entropy_grad(Z, T), np.repeat(g1, N, 0) / N,
+        np.testing.assert_allclose(los.softmax_cross_entropy_grad_Z(Z, T), np.repeat(g1, N, 0) / N,
                                    rtol=1e-14)
-        np.testing.assert_allclose(los.mse_grad(Z, T), np.repeat(los.mse_grad(z, t), N, 0) / N,
+        np.testing.assert_allclose(los.mse_grad_Y(Z, T), np.repeat(los.mse_grad_Y(z, t), N, 0) / N,
                                    rtol=1e-14)
 
 

@@ -8,14 +8,14 @@ import numpy as np
 
 
 
-def vector_matmul_grad_W(x, dy):
+def vector_matmul_grad_W(dy, x):
     r"""Gradient with respect to ``W`` of a loss through the row-vector product ``y = x W``.
 
     Parameters
     ----------
-    x : array, shape (D,)
     dy : array, shape (C,)
         Upstream gradient ``∂L/∂y``.
+    x : array, shape (D,)
 
     Returns
     -------

@@ -29,7 +29,7 @@ def column_layer_backward(delta, W, x):
     ----------
     delta : array, shape (C,)
         ``δ = ∂s/∂z``; for ``s = uᵀ f(z)`` it is ``u ⊙ f'(z)``, e.g.
-        ``tanh_backward(u, a)``.
+        ``tanh_grad_Z(u, a)``.
     W : array, shape (C, D)
     x : array, shape (D,)
 

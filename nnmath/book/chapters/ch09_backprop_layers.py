@@ -131,7 +131,7 @@ def backprop_weight_gradients(inputs, weights, fprimes, Y, T):
             f"{len(inputs)} inputs and {len(weights)} weights"
         )
     deltas = backprop_deltas(weights, fprimes, Y, T)
-    return [matmul_grad_W(X, d) for X, d in zip(inputs, deltas)]
+    return [matmul_grad_W(d, X) for X, d in zip(inputs, deltas)]
 
 
 def _symbolic_derivative(f):

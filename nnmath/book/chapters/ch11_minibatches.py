@@ -17,7 +17,7 @@ import numbers
 
 import numpy as np
 
-from ...losses import mse_grad
+from ...losses import mse_grad_Y
 from ...matmul import matmul_grad_W
 
 __all__ = ["per_sample_weight_gradients", "append_ones_column", "fold_bias", "unfold_bias",
@@ -305,7 +305,7 @@ def gradient_descent_path(X, T, W0, *, lr, steps):
 
     Notes
     -----
-    Each step applies :func:`nnmath.losses.mse_grad` and
+    Each step applies :func:`nnmath.losses.mse_grad_Y` and
     :func:`nnmath.matmul.matmul_grad_W`; the loop runs over steps, never over
     samples. Chapter 11 draws these paths on the loss surface.
     """
@@ -323,6 +323,6 @@ def gradient_descent_path(X, T, W0, *, lr, steps):
     path = np.empty((int(steps) + 1,) + W.shape)
     path[0] = W
     for k in range(int(steps)):
-        W = W - lr * matmul_grad_W(X, mse_grad(X @ W, T))   # ∂L/∂W = Xᵀ(XW − T)/N
+        W = W - lr * matmul_grad_W(mse_grad_Y(X @ W, T), X)   # ∂L/∂W = Xᵀ(XW − T)/N
         path[k + 1] = W
     return path

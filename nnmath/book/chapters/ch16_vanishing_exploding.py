@@ -165,7 +165,7 @@ def propagate(activation, init, *, depth=20, width=64, batch=128, rng, X=None, u
     grad_W, grad_in = np.empty(depth), np.empty(depth)
     for layer in reversed(range(depth)):  # backward: δ = f'(Z) ⊙ G, then chapter 5
         delta = acts[layer].backward(G)
-        grad_W[layer] = np.linalg.norm(matmul_grad_W(inputs[layer], delta))
+        grad_W[layer] = np.linalg.norm(matmul_grad_W(delta, inputs[layer]))
         G = matmul_grad_X(delta, Ws[layer])
         grad_in[layer] = np.linalg.norm(G)
     return Propagation(act_name, init_name, input_m2, pre_var, act_var, act_m2, grad_W, grad_in)

@@ -76,7 +76,7 @@ def nonnormal_counterexample(T=40, scale=0.9, high=0.999):
     -------
     dict with ``rho`` (spectral radius of ``Wh``), ``norm_Wh`` (its spectral norm),
     ``jacobian_norm`` (``‖∂h_T/∂h_0‖₂``, each row from
-    :func:`nnmath.sequence.rnn_backward`), ``product_norm`` (the same from the
+    :func:`nnmath.sequence.rnn_grads`), ``product_norm`` (the same from the
     product of the step Jacobians ``diag(1 − h_t²) Whᵀ``), ``linear_norm``
     (``‖(Whᵀ)^T‖₂``, the regime ``D_s = I``) and ``states_error`` (largest
     distance of the run's states from the prescribed ones).
@@ -91,7 +91,7 @@ def nonnormal_counterexample(T=40, scale=0.9, high=0.999):
     for i in range(2):                                         # row i of ∂h_T/∂h_0 = dh0 for dH = e_i at step T
         dH = np.zeros((1, T, 2))
         dH[0, -1, i] = 1.0
-        rows.append(seq.rnn_backward(dH, X, Hs, h0, np.eye(2), Wh)[-1][0])
+        rows.append(seq.rnn_grads(dH, X, Hs, h0, np.eye(2), Wh)[-1][0])
     J = np.eye(2)
     for t in range(T - 1, -1, -1):
         J = J @ (np.diag(1 - Hs[0, t] ** 2) @ Wh.T)
@@ -134,7 +134,7 @@ def bptt_seconds(lengths, *, N=32, I=16, H=64, repeats=5, rng):
         for _ in range(repeats):
             start = time.perf_counter()
             Hs = seq.rnn_forward(X, Wx, Wh, np.zeros(H), h0)
-            seq.rnn_backward(dH, X, Hs, h0, Wx, Wh)
+            seq.rnn_grads(dH, X, Hs, h0, Wx, Wh)
             best = min(best, time.perf_counter() - start)
         out.append(best)
     return np.array(out)

@@ -102,7 +102,7 @@ def prove_fisher_equals_hessian_all_sizes(summand=None):
 def prove_one_sample_kronecker_all_sizes(kron=None):
     r"""Prove that one sample's Fisher block of ``W (D, C)`` is ``(aaᵀ) ⊗ (ggᵀ)`` in ``vec_r``, all ``D, C``.
 
-    The per-sample gradient is the library's ``matmul_grad_W(aᵀ, gᵀ) = a gᵀ`` (chapter 5,
+    The per-sample gradient is the library's ``matmul_grad_W(gᵀ, aᵀ) = a gᵀ`` (chapter 5,
     one row); entry ``r`` of its ``vec_r`` is entry ``(⌊r/C⌋, r mod C)``. Entry ``(r, s)``
     of ``vec_r(agᵀ) vec_r(agᵀ)ᵀ`` is compared with entry ``(r, s)`` of SymPy's
     ``KroneckerProduct``, whose block index ``Mod(⌊r/C⌋, D)`` is ``⌊r/C⌋`` since
@@ -121,7 +121,7 @@ def prove_one_sample_kronecker_all_sizes(kron=None):
     D, C = sp.symbols("D C", integer=True, positive=True)
     r, s = sp.symbols("r s", integer=True, nonnegative=True)
     a, g = sp.MatrixSymbol("a", D, 1), sp.MatrixSymbol("g", C, 1)
-    grad = matmul_grad_W(a.T, g.T)                     # a gᵀ, the gradient of one sample
+    grad = matmul_grad_W(g.T, a.T)                     # a gᵀ, the gradient of one sample
     outer = (grad[sp.floor(r / C), sp.Mod(r, C)] * grad[sp.floor(s / C), sp.Mod(s, C)]).doit()
     claim = (kron or (lambda A, G: sp.KroneckerProduct(A, G)))(a * a.T, g * g.T)
     facts = {sp.Mod(sp.floor(t / C), D): sp.floor(t / C) for t in (r, s)}

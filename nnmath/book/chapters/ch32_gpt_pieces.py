@@ -39,7 +39,7 @@ def gelu_prime_entry(x, approximate="none"):
 
     ``"none"``: ``Φ(x) + x φ(x)``; ``"tanh"``:
     ``½(1 + tanh u) + ½ x (1 − tanh² u) u'`` with ``u = √(2/π)(x + a x³)``.
-    The same formulas, in NumPy, are :func:`nnmath.gelu.gelu_backward`.
+    The same formulas, in NumPy, are :func:`nnmath.gelu.gelu_grad_Z`.
     """
     if approximate == "tanh":
         c = sp.sqrt(2 / sp.pi)
@@ -59,12 +59,12 @@ def gelu_any(X, approximate="none"):
 
 
 def gelu_vjp_any(delta, X, approximate="none"):
-    """:func:`nnmath.gelu.gelu_backward` for numbers; ``δ ⊙`` :func:`gelu_prime_entry` for symbols."""
+    """:func:`nnmath.gelu.gelu_grad_Z` for numbers; ``δ ⊙`` :func:`gelu_prime_entry` for symbols."""
     X = np.asarray(X)
     if X.dtype == object or np.asarray(delta).dtype == object:
         prime = np.vectorize(lambda v: gelu_prime_entry(v, approximate), otypes=[object])(X)
         return np.asarray(delta, dtype=object) * prime
-    return _gelu.gelu_backward(delta, X, approximate)
+    return _gelu.gelu_grad_Z(delta, X, approximate)
 
 
 def prove_elementwise_all_sizes(forward_entry, vjp, name):
@@ -120,7 +120,7 @@ def gelu_gap(lo=-8.0, hi=8.0, num=16001):
     x = np.linspace(lo, hi, num)
     ones = np.ones_like(x)
     dv = np.abs(_gelu.gelu(x) - _gelu.gelu(x, "tanh"))
-    ds = np.abs(_gelu.gelu_backward(ones, x) - _gelu.gelu_backward(ones, x, "tanh"))
+    ds = np.abs(_gelu.gelu_grad_Z(ones, x) - _gelu.gelu_grad_Z(ones, x, "tanh"))
     return {"x": x, "value": float(dv.max()), "value_at": float(x[dv.argmax()]),
             "slope": float(ds.max()), "slope_at": float(x[ds.argmax()])}
 

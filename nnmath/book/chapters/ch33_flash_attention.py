@@ -1,8 +1,8 @@
 r"""Chapter 33 (Attention without the T × T matrix): its own proofs, measurements and counts.
 
 The kernels are the library's, :func:`nnmath.flash.block_attention_forward`
-and :func:`nnmath.flash.block_attention_backward`, compared with the full path
-:func:`nnmath.attention.attention_forward` / ``attention_backward``. Here are
+and :func:`nnmath.flash.block_attention_grads`, compared with the full path
+:func:`nnmath.attention.attention_forward` / ``attention_grads``. Here are
 the SymPy proofs of the two facts they rest on (the merge step of the online
 softmax, for blocks of symbolic sizes; the row term ``D``), the gradient of the
 scores computed from the output and the log-sum-exp alone (for numbers through
@@ -16,8 +16,8 @@ import tracemalloc
 import numpy as np
 import sympy as sp
 
-from ...attention import attention_backward, attention_forward
-from ...flash import block_attention_backward, block_attention_forward
+from ...attention import attention_grads, attention_forward
+from ...flash import block_attention_grads, block_attention_forward
 from ..symbolic import ProofResult
 
 __all__ = ["prove_online_merge", "prove_row_term", "scores_grad_from_lse", "peak_bytes",
@@ -97,7 +97,7 @@ def scores_grad_from_lse(dO, O, S, V, *, block_size=2):
               \quad dS = A \odot (dA - D)
 
     For numbers this runs the library's kernels (the forward for ``L``, then
-    :func:`~nnmath.flash.block_attention_backward`) on ``Q = S√n``, ``K = I_n`` (so that ``QKᵀ/√n = S`` and ``dQ = dS/√n``), key
+    :func:`~nnmath.flash.block_attention_grads`) on ``Q = S√n``, ``K = I_n`` (so that ``QKᵀ/√n = S`` and ``dQ = dS/√n``), key
     blocks of ``block_size``; for SymPy object arrays the same four steps are
     written out with SymPy's ``exp`` and ``log``.
 
@@ -117,7 +117,7 @@ def scores_grad_from_lse(dO, O, S, V, *, block_size=2):
         root = np.sqrt(n)
         Q, K = S * root, np.eye(n)                  # Q Kᵀ / √n = S
         _, lse = block_attention_forward(Q, K, V, block_size=block_size)
-        dQ, _, _ = block_attention_backward(dO, Q, K, V, O, lse, block_size=block_size)
+        dQ, _, _ = block_attention_grads(dO, Q, K, V, O, lse, block_size=block_size)
         return dQ * root
     exp = np.vectorize(sp.exp, otypes=[object])
     lse = np.vectorize(sp.log, otypes=[object])(exp(S).sum(axis=-1, keepdims=True))
@@ -153,11 +153,11 @@ def memory_table(sizes, *, d=32, block_size=64, causal=True, seed=0):
         mask = np.tri(T, dtype=bool) if causal else None
         row = {}
         row["full forward"], (Y, A) = peak_bytes(attention_forward, Q, K, V, mask)
-        row["full backward"], _ = peak_bytes(attention_backward, dO, Q, K, V, A)
+        row["full backward"], _ = peak_bytes(attention_grads, dO, Q, K, V, A)
         del Y, A
         row["block forward"], (O, lse) = peak_bytes(block_attention_forward, Q, K, V,
                                                     causal=causal, block_size=block_size)
-        row["block backward"], _ = peak_bytes(block_attention_backward, dO, Q, K, V, O, lse,
+        row["block backward"], _ = peak_bytes(block_attention_grads, dO, Q, K, V, O, lse,
                                               causal=causal, block_size=block_size)
         table[T] = row
     return table

@@ -102,12 +102,12 @@ for _name in ("matmul_grad_W", "matmul_grad_X"):
 
 # -- chapter 6: activations, element by element, any shape ------------------------------
 _ELEMENTWISE = {"Z": (N, C)}
-_index("sigmoid_backward", _ELEMENTWISE, "dL/dZ = delta Y (1 - Y) for all N, C",
+_index("sigmoid_grad_Z", _ELEMENTWISE, "dL/dZ = delta Y (1 - Y) for all N, C",
        forward=lambda Z: 1 / (1 + np.exp(-Z)))
-_index("tanh_backward", _ELEMENTWISE, "dL/dZ = delta (1 - Y^2) for all N, C")
-_by_sign("relu_backward", _ELEMENTWISE, "dL/dZ = delta [Z > 0] for all N, C",
+_index("tanh_grad_Z", _ELEMENTWISE, "dL/dZ = delta (1 - Y^2) for all N, C")
+_by_sign("relu_grad_Z", _ELEMENTWISE, "dL/dZ = delta [Z > 0] for all N, C",
          twin=lambda delta, out, Z: np.where(Z > 0, delta, 0))
-_by_sign("leaky_relu_backward", {**_ELEMENTWISE, "slope": ()},
+_by_sign("leaky_relu_grad_Z", {**_ELEMENTWISE, "slope": ()},
          "dL/dZ = delta ([Z > 0] + a [Z <= 0]) for all N, C",
          forward=lambda Z, slope: np.where(Z > 0, Z, slope * Z))
 
@@ -119,12 +119,12 @@ for _wrt in ("W", "b", "x"):
            "the one-layer gradient for all C, D (f = tanh)")
 
 # -- chapter 8: losses and softmax -----------------------------------------------------------
-_index("mse_grad", {"Y": (N, C), "T": (N, C)}, "dL/dY = (Y - T)/N for all N, C")
-_SOFTMAX = REGISTRY["softmax_backward"].symbolic_forward.__globals__["softmax_any"]
+_index("mse_grad_Y", {"Y": (N, C), "T": (N, C)}, "dL/dY = (Y - T)/N for all N, C")
+_SOFTMAX = REGISTRY["softmax_grad_Z"].symbolic_forward.__globals__["softmax_any"]
 _index("softmax_jacobian", {"z": (C,)}, "delta^T (diag p - p p^T) for all C",
        forward=lambda z: _SOFTMAX(z),
        twin=lambda delta, out, z: delta @ (diag_any(out) - np.multiply.outer(out, out)))
-_index("softmax_backward", {"Z": (N, C)}, "P * (delta - sum(delta * P)) for all N, C",
+_index("softmax_grad_Z", {"Z": (N, C)}, "P * (delta - sum(delta * P)) for all N, C",
        forward=lambda Z: _SOFTMAX(Z))
 
 
@@ -133,7 +133,7 @@ def _rows_sum_to_one(inputs, index):
     return {sp.Sum(inputs["T"].at((index[0], k)), (k, 0, inputs["T"].shape[-1] - 1)): 1}
 
 
-_index("softmax_cross_entropy_grad", {"Z": (N, C), "T": (N, C)},
+_index("softmax_cross_entropy_grad_Z", {"Z": (N, C), "T": (N, C)},
        "dL/dZ = (softmax(Z) - T)/N for all N, C, assuming each row of T sums to 1",
        forward=lambda Z, T: -np.sum(T * np.log(_SOFTMAX(Z))) / Z.shape[0],
        relations=_rows_sum_to_one)
@@ -173,7 +173,7 @@ _index("batch_norm_eval_grad_X", {**_NORM, "mean": (D,), "var": (D,)},
 _index("residual_grad_X", {"X": (N, D), "W": (D, D)}, "delta + (delta * (1 - tanh^2(XW))) W^T "
        "for all N, D")
 _index("weight_decay_grad", {"W": (D, C), "lam": ()}, "dR/dW = lambda W for all D, C")
-_index("dropout_backward", {"X": (N, D), "mask": (N, D), "p": ()},
+_index("dropout_grad_X", {"X": (N, D), "mask": (N, D), "p": ()},
        "delta * M / (1 - p) for all N, D, every mask and p")
 
 # -- chapter 27: attention ---------------------------------------------------------------------
@@ -230,7 +230,7 @@ def _targets_sum_to_one(inputs, index):
                    (k, 0, inputs["T"].shape[-1] - 1)): 1}
 
 
-_index("sequence_cross_entropy_grad", {"Z": (N, _T, C), "T": (N, _T, C)},
+_index("sequence_cross_entropy_grad_Z", {"Z": (N, _T, C), "T": (N, _T, C)},
        "dL/dZ = (softmax(Z) - T)/(N T) for all N, T, C, assuming each target row sums to 1",
        forward_twin=lambda Z, T: -np.sum(T * np.log(_SOFTMAX(Z))) / (Z.shape[0] * Z.shape[1]),
        twin=lambda delta, out, Z, T: delta * (_SOFTMAX(Z) - T) / (Z.shape[0] * Z.shape[1]),
@@ -366,7 +366,7 @@ NOT_PROVEN = {
                    "det X underived, and index notation has no det for symbolic n",
     "gaussian_loglik_grad_cov": "contains log det Sigma (see logdet_grad)",
     "gaussian_loglik_grad_precision": "contains log det Lambda (see logdet_grad)",
-    "rnn_grad_Wh": "BPTT: the forward and rnn_backward loop over range(T) in Python, which a "
+    "rnn_grad_Wh": "BPTT: the forward and rnn_grads loop over range(T) in Python, which a "
                    "symbolic T cannot drive; no closed form of the recursion is stated",
     "rnn_grad_Wx": "BPTT: as rnn_grad_Wh", "rnn_grad_b": "BPTT: as rnn_grad_Wh",
     "rnn_grad_X": "BPTT: as rnn_grad_Wh", "rnn_grad_h0": "BPTT: as rnn_grad_Wh",

@@ -9,8 +9,8 @@ symbolic size cannot; the twins say what the reshapes mean index by index:
 
 The proof takes ``N``, ``T``, the number of heads ``H`` and the head width ``d_h``
 symbolic (``D = H·d_h``), the causal mask as the bracket ``[s ≤ t]``, and runs the
-twin of :func:`~nnmath.attention.self_attention_backward` (which calls the
-library's own ``attention_backward`` per head, as the layer does) against the
+twin of :func:`~nnmath.attention.self_attention_grads` (which calls the
+library's own ``attention_grads`` per head, as the layer does) against the
 derivative of the twin of the forward (``W_o`` and ``W_v``; see the note at the end
 for ``W_q``, ``W_k`` and ``X``). On numbers the twins use the entries'
 ``HEADS = 2``; ``tests/book/test_all_sizes.py`` shows they equal the library's functions.
@@ -67,8 +67,8 @@ def self_attention_forward_twin(X, Wq, Wk, Wv, Wo):
     return _heads_forward(X, Wq, Wk, Wv)[-1] @ Wo
 
 
-def self_attention_twin(wrt, backward=att.attention_backward):
-    """The ``wrt`` gradient of ``self_attention_backward`` with the split and merge twins."""
+def self_attention_twin(wrt, backward=att.attention_grads):
+    """The ``wrt`` gradient of ``self_attention_grads`` with the split and merge twins."""
     def twin(delta, out, X, Wq, Wk, Wv, Wo):
         Q, K, V, A, C = _heads_forward(X, Wq, Wk, Wv)
         if wrt == "Wo":

@@ -11,7 +11,7 @@ change under a small enough change of ``X``, so there the forward *is* the selec
 and its derivative is the derivative of that selection. The proof takes ``U`` and
 ``V`` as arrays of integer symbols (any argmax whatever), differentiates
 ``Σ δ Y`` by ``X[c0, c1, c2, c3]`` and compares with the twin of
-``maxpool2d_backward``: ``δ[n, c, i, j]`` added at ``(s_h i + U, s_w j + V)``, a
+``maxpool2d_grad_X``: ``δ[n, c, i, j]`` added at ``(s_h i + U, s_w j + V)``, a
 sum over the windows (overlapping windows add up). The twins read the argmax
 through :func:`argmax_twin`: the proof's symbols, or on numbers the library's own
 ``maxpool2d_forward``; ``tests/book/test_all_sizes.py`` shows twin and forward twin
@@ -63,7 +63,7 @@ def _windows_sum(delta, body):
 
 
 def maxpool_grad_twin(kernel, stride):
-    """``maxpool2d_backward``: ``δ[n, c, i, j]`` added at ``(s_h i + U, s_w j + V)``."""
+    """``maxpool2d_grad_X``: ``δ[n, c, i, j]`` added at ``(s_h i + U, s_w j + V)``."""
     def twin(delta, out, X):
         U, V = argmax_twin(X, kernel, stride)
         return IndexArray(X.shape, _windows_sum(delta, lambda q, i, j: sp.KroneckerDelta(

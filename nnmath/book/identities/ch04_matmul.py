@@ -35,7 +35,7 @@ register(IdentityEntry(
     shapes={"x": "(D,)", "W": "(D, C)", "delta": "(C,)", "dL/dW": "(D, C)"},
     forward=lambda x, W: x @ W,
     wrt="W",
-    compact=lambda delta, out, x, W: ch04.vector_matmul_grad_W(x, delta),
+    compact=lambda delta, out, x, W: ch04.vector_matmul_grad_W(delta, x),
     tensor_forward=lambda x, W: tr.matmul(x, W),
     sample=_sample_row_vector,
     symbolic_sizes=({"x": (2,), "W": (2, 3)}, {"x": (3,), "W": (3, 2)}),
@@ -62,7 +62,7 @@ def _all_sizes(key):
     def proof(compact):
         if key == "W":
             return prove_matmul_collapse_all_sizes(
-                grad_W=lambda X, delta: compact(delta, None, X, None))["W"]
+                grad_W=lambda delta, X: compact(delta, None, X, None))["W"]
         return prove_matmul_collapse_all_sizes(
             grad_X=lambda delta, W: compact(delta, None, None, W))["X"]
     return proof
@@ -76,7 +76,7 @@ register(IdentityEntry(
     shapes={"X": "(N, D)", "W": "(D, C)", "delta": "(N, C)", "dL/dW": "(D, C)"},
     forward=mm.matmul_forward,
     wrt="W",
-    compact=lambda delta, out, X, W: mm.matmul_grad_W(X, delta),
+    compact=lambda delta, out, X, W: mm.matmul_grad_W(delta, X),
     sample=_sample_batch,
     symbolic_sizes=({"X": (1, 2), "W": (2, 2)}, {"X": (2, 3), "W": (3, 2)},
                     {"X": (3, 2), "W": (2, 4)}),

@@ -106,7 +106,7 @@ def prove_piecewise(symbolic_forward, compact, *, shape=(2, 2), extra=None, name
 
 
 register(IdentityEntry(
-    name="sigmoid_backward",
+    name="sigmoid_grad_Z",
     title="Sigmoid: gradient through the activation",
     chapter=ACTIVATIONS,
     latex=(r"Y = \sigma(Z) \;\Rightarrow\; \frac{\partial L}{\partial Z}"
@@ -114,7 +114,7 @@ register(IdentityEntry(
     shapes={"Z": "(N, C)", "delta": "(N, C)", "dL/dZ": "(N, C)"},
     forward=lambda Z: act.sigmoid(Z),
     wrt="Z",
-    compact=lambda delta, out, Z: act.sigmoid_backward(delta, out),
+    compact=lambda delta, out, Z: act.sigmoid_grad_Z(delta, out),
     sample=_sample_activation,
     symbolic_sizes=({"Z": (2, 2)}, {"Z": (1, 3)}),
     symbolic_forward=lambda Z: sym_sigmoid(Z),
@@ -122,7 +122,7 @@ register(IdentityEntry(
 ))
 
 register(IdentityEntry(
-    name="tanh_backward",
+    name="tanh_grad_Z",
     title="Tanh: gradient through the activation",
     chapter=ACTIVATIONS,
     latex=(r"Y = \tanh(Z) \;\Rightarrow\; \frac{\partial L}{\partial Z}"
@@ -130,7 +130,7 @@ register(IdentityEntry(
     shapes={"Z": "(N, C)", "delta": "(N, C)", "dL/dZ": "(N, C)"},
     forward=lambda Z: act.tanh(Z),
     wrt="Z",
-    compact=lambda delta, out, Z: act.tanh_backward(delta, out),
+    compact=lambda delta, out, Z: act.tanh_grad_Z(delta, out),
     sample=_sample_activation,
     symbolic_sizes=({"Z": (2, 2)}, {"Z": (1, 3)}),
     symbolic_forward=lambda Z: sym_tanh(Z),
@@ -141,11 +141,11 @@ _sym_relu = elementwise(lambda z: sp.Max(z, 0))
 
 
 def _relu_compact(delta, out, Z):
-    return act.relu_backward(delta, Z)
+    return act.relu_grad_Z(delta, Z)
 
 
 register(IdentityEntry(
-    name="relu_backward",
+    name="relu_grad_Z",
     title="ReLU: gradient through the activation",
     chapter=ACTIVATIONS,
     latex=(r"Y = \max(Z, 0) \;\Rightarrow\; \frac{\partial L}{\partial Z}"
@@ -167,11 +167,11 @@ def _sym_leaky(Z, slope):
 
 
 def _leaky_compact(delta, out, Z, slope):
-    return act.leaky_relu_backward(delta, Z, slope)
+    return act.leaky_relu_grad_Z(delta, Z, slope)
 
 
 register(IdentityEntry(
-    name="leaky_relu_backward",
+    name="leaky_relu_grad_Z",
     title="Leaky ReLU: gradient through the activation",
     chapter=ACTIVATIONS,
     latex=(r"Y = \max(Z, aZ) \;\Rightarrow\; \frac{\partial L}{\partial Z}"

@@ -4,7 +4,7 @@ The bias gradient of a batch layer, and the one-layer example
 ``s = uᵀ f(W x + b)`` in the column convention, with ``f = tanh``. The
 compact formulas are :func:`nnmath.layers.bias_grad` (which
 :class:`~nnmath.Linear` calls) and :func:`nnmath.layers.column_layer_backward`
-fed with ``δ = u ⊙ f'(z)`` from :func:`nnmath.activations.tanh_backward`.
+fed with ``δ = u ⊙ f'(z)`` from :func:`nnmath.activations.tanh_grad_Z`.
 """
 
 import numpy as np
@@ -12,7 +12,7 @@ import sympy as sp
 
 from ... import layers as lay
 from ..chapters import ch07_one_layer as ch07
-from ...activations import tanh, tanh_backward
+from ...activations import tanh, tanh_grad_Z
 from . import tensor_routes as tr
 from ..allsizes import IndexArray
 from .ch06_activations import elementwise
@@ -24,7 +24,7 @@ ONE_LAYER = "derivations/07_one_layer"
 class TanhSymbol(sp.Function):
     """``tanh`` for the one-layer proofs: an opaque function whose derivative is ``1 − tanh²``.
 
-    The chapter 6 entry ``tanh_backward`` proves that SymPy's own ``tanh``
+    The chapter 6 entry ``tanh_grad_Z`` proves that SymPy's own ``tanh``
     has this derivative. Here only the chain through ``W x + b`` is under
     test, and an opaque function keeps the expressions polynomial in its
     values: SymPy then confirms a correct formula, and refutes a wrong one,
@@ -92,8 +92,8 @@ def _one_layer_score(W, x, b, u):
 
 
 def _delta(W, x, b, u):
-    """δ = u ⊙ tanh'(z) from the activation a = tanh(z) (glue: the formula is tanh_backward)."""
-    return tanh_backward(u, ch07.column_layer_forward(W, x, b, activation=tanh_any))
+    """δ = u ⊙ tanh'(z) from the activation a = tanh(z) (glue: the formula is tanh_grad_Z)."""
+    return tanh_grad_Z(u, ch07.column_layer_forward(W, x, b, activation=tanh_any))
 
 
 def _tensor_score(W, x, b, u):
@@ -117,7 +117,7 @@ register(IdentityEntry(
     shapes={"z": "(C,)", "u": "(C,)", "ds/dz": "(C,)"},
     forward=lambda z, u: u @ tanh_any(z),
     wrt="z",
-    compact=lambda delta, out, z, u: delta * tanh_backward(u, tanh_any(z)),
+    compact=lambda delta, out, z, u: delta * tanh_grad_Z(u, tanh_any(z)),
     sample=_sample_delta,
     tensor_forward=lambda z, u: (u * tr.tanh(z)).sum(),
     convention="column",

@@ -1,11 +1,11 @@
 r"""Registry entries for softmax and the losses (chapter 8).
 
-The compact formulas are :func:`nnmath.losses.mse_grad`,
-:func:`nnmath.activations.softmax_backward`,
+The compact formulas are :func:`nnmath.losses.mse_grad_Y`,
+:func:`nnmath.activations.softmax_grad_Z`,
 :func:`nnmath.activations.softmax_jacobian` and
 :func:`nnmath.losses.cross_entropy_grad_from_probs` (which
 :class:`~nnmath.SoftmaxCrossEntropy` calls, and
-:func:`~nnmath.losses.softmax_cross_entropy_grad` wraps). The stable NumPy
+:func:`~nnmath.losses.softmax_cross_entropy_grad_Z` wraps). The stable NumPy
 softmax subtracts a row maximum, which SymPy cannot take of symbols; the
 symbolic forwards use the textbook definition ``exp(z) / Σ exp(z)`` instead, so
 the proofs also confirm that the shift changes nothing.
@@ -69,7 +69,7 @@ def _sample_classification(rng, N=5, C=3):
 
 
 register(IdentityEntry(
-    name="mse_grad",
+    name="mse_grad_Y",
     title="Mean squared error: gradient with respect to the predictions",
     chapter=LOSSES,
     latex=(r"L = \frac{1}{2N} \sum_{n} \lVert \vb{y}_n - \vb{t}_n \rVert^2 \;\Rightarrow\; "
@@ -77,7 +77,7 @@ register(IdentityEntry(
     shapes={"Y": "(N, C)", "T": "(N, C)", "delta": "()", "dL/dY": "(N, C)"},
     forward=los.mse,
     wrt="Y",
-    compact=lambda delta, out, Y, T: delta * los.mse_grad(Y, T),
+    compact=lambda delta, out, Y, T: delta * los.mse_grad_Y(Y, T),
     sample=_sample_regression,
     tensor_forward=lambda Y, T: _ad().mse_loss(Y, T),
     symbolic_sizes=({"Y": (2, 2), "T": (2, 2)}, {"Y": (3, 1), "T": (3, 1)},
@@ -102,7 +102,7 @@ register(IdentityEntry(
 ))
 
 register(IdentityEntry(
-    name="softmax_backward",
+    name="softmax_grad_Z",
     title="Softmax: gradient for any upstream gradient",
     chapter=LOSSES,
     latex=(r"P = \operatorname{softmax}(Z) \;\Rightarrow\; \frac{\partial L}{\partial Z}"
@@ -110,7 +110,7 @@ register(IdentityEntry(
     shapes={"Z": "(N, C)", "delta": "(N, C)", "dL/dZ": "(N, C)"},
     forward=lambda Z: act.softmax(Z),
     wrt="Z",
-    compact=lambda delta, out, Z: act.softmax_backward(delta, out),
+    compact=lambda delta, out, Z: act.softmax_grad_Z(delta, out),
     sample=_sample_logits,
     symbolic_sizes=({"Z": (1, 3)}, {"Z": (2, 2)}),
     symbolic_forward=lambda Z: sym_softmax(Z),
@@ -141,7 +141,7 @@ def _prove_cross_entropy(compact=None, sizes=((1, 3), (2, 2), (2, 3))):
 
 
 register(IdentityEntry(
-    name="softmax_cross_entropy_grad",
+    name="softmax_cross_entropy_grad_Z",
     title="Softmax cross-entropy: gradient with respect to the logits",
     chapter=LOSSES,
     latex=(r"L = -\frac{1}{N} \sum_{n,k} T_{nk} \log \operatorname{softmax}(Z)_{nk} \;\Rightarrow\; "

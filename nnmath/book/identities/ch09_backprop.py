@@ -3,7 +3,7 @@ r"""Registry entries for backpropagation through layers (chapter 9).
 A network ``X_l = f_l(Z_l)``, ``Z_l = X_{l−1} W_l``, with ``E = ½‖X_L − T‖²``.
 Each entry is one step of the backward pass written as a vector-Jacobian
 product, with ``f = tanh`` (its derivative from the output,
-:func:`nnmath.activations.tanh_backward`). The compact formulas are
+:func:`nnmath.activations.tanh_grad_Z`). The compact formulas are
 :func:`nnmath.model.output_delta`, :func:`nnmath.model.delta_recursion` and
 :func:`nnmath.matmul.matmul_grad_W` / :func:`~nnmath.matmul.matmul_grad_X`
 applied to ``δ ⊙ f'(Z)``.
@@ -17,7 +17,7 @@ import numpy as np
 
 from ... import matmul as mm
 from ..chapters import ch09_backprop_layers as model
-from ...activations import tanh_backward
+from ...activations import tanh_grad_Z
 from . import tensor_routes as tr
 from .ch06_activations import tanh_any
 from .core import IdentityEntry, register
@@ -26,8 +26,8 @@ BACKPROP = "derivations/09_backprop_layers"
 
 
 def _fprime(Z):
-    """tanh'(Z) = 1 − tanh²(Z), from the output (glue: the formula is tanh_backward)."""
-    return tanh_backward(1, tanh_any(Z))
+    """tanh'(Z) = 1 − tanh²(Z), from the output (glue: the formula is tanh_grad_Z)."""
+    return tanh_grad_Z(1, tanh_any(Z))
 
 
 def _sample_output(rng, N=3, C=2):
@@ -84,7 +84,7 @@ register(IdentityEntry(
     shapes={"X_{l-1}": "(N, D)", "W_l": "(D, C)", "dE/dX_l": "(N, C)", "dE/dW_l": "(D, C)"},
     forward=lambda X, W: tanh_any(X @ W),
     wrt="W",
-    compact=lambda delta, out, X, W: mm.matmul_grad_W(X, tanh_backward(delta, out)),
+    compact=lambda delta, out, X, W: mm.matmul_grad_W(tanh_grad_Z(delta, out), X),
     sample=_sample_layer,
     symbolic_sizes=({"X": (1, 2), "W": (2, 2)}, {"X": (2, 3), "W": (3, 2)}),
     tensor_forward=lambda X, W: tr.tanh(tr.matmul(X, W)),
@@ -101,7 +101,7 @@ register(IdentityEntry(
             "dE/dX_{l-1}": "(N, D)"},
     forward=lambda X, W: tanh_any(X @ W),
     wrt="X",
-    compact=lambda delta, out, X, W: mm.matmul_grad_X(tanh_backward(delta, out), W),
+    compact=lambda delta, out, X, W: mm.matmul_grad_X(tanh_grad_Z(delta, out), W),
     sample=_sample_layer,
     symbolic_sizes=({"X": (1, 2), "W": (2, 2)}, {"X": (2, 3), "W": (3, 2)}),
     tensor_forward=lambda X, W: tr.tanh(tr.matmul(X, W)),

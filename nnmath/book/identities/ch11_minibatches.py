@@ -54,7 +54,7 @@ register(IdentityEntry(
     shapes={"X": "(N, D)", "Wb": "(D + 1, C)", "delta": "(N, C)", "dL/dWb": "(D + 1, C)"},
     forward=lambda X, Wb: matmul_forward(bt.append_ones_column(X), Wb),
     wrt="Wb",
-    compact=lambda delta, out, X, Wb: bt.fold_bias(matmul_grad_W(X, delta), bias_grad(delta)),
+    compact=lambda delta, out, X, Wb: bt.fold_bias(matmul_grad_W(delta, X), bias_grad(delta)),
     sample=_sample_folded,
     symbolic_sizes=({"X": (2, 1), "Wb": (2, 2)}, {"X": (3, 2), "Wb": (3, 2)}),
     tensor_forward=_tensor_forward_folded,

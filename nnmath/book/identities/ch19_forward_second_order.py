@@ -43,7 +43,7 @@ register(IdentityEntry(
     shapes={"Z": "(N, C)", "V": "(N, C)", "T": "(N, C)", "delta": "()", "HV": "(N, C)"},
     forward=directional_derivative,
     wrt="Z",
-    compact=lambda delta, out, Z, V, T: delta * act.softmax_backward(V, softmax_any(Z)) / Z.shape[0],
+    compact=lambda delta, out, Z, V, T: delta * act.softmax_grad_Z(V, softmax_any(Z)) / Z.shape[0],
     sample=_sample,
     symbolic_sizes=({"Z": (1, 3), "V": (1, 3), "T": (1, 3)}, {"Z": (2, 2), "V": (2, 2), "T": (2, 2)}),
     tensor_forward=lambda Z, V, T: ((_ad().softmax(Z) - T) * V).sum() * (1.0 / Z.shape[0]),

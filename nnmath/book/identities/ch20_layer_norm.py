@@ -1,7 +1,7 @@
 r"""Registry entries for layer normalisation (chapter ch-layer-norm).
 
 The compact formulas are the library's own functions,
-:func:`nnmath.norm.standardize_backward` and :func:`nnmath.norm.affine_grads`,
+:func:`nnmath.norm.standardize_grad_X` and :func:`nnmath.norm.affine_grads`,
 fed the ``x̂`` and ``1/s`` that :class:`nnmath.LayerNorm` caches. The SymPy
 route keeps ``ε`` a symbol (an input of shape ``()``), so each check at sizes
 covers every ``ε``; the engine route is built from ``mean``, ``-``, ``**``, ``sqrt`` and
@@ -9,7 +9,7 @@ covers every ``ε``; the engine route is built from ``mean``, ``-``, ``**``, ``s
 """
 
 from ... import autodiff as ad
-from ...norm import affine_grads, standardize, standardize_backward
+from ...norm import affine_grads, standardize, standardize_grad_X
 from ..allsizes import IndexArray
 from ..chapters.ch20_layer_norm import row_jacobian
 from ..chapters.ch20_layer_norm import standardize_any as _chapter_standardize_any
@@ -74,7 +74,7 @@ register(IdentityEntry(
 
 def _grad_X(delta, out, X, gamma, beta, eps):
     Xhat, inv_std = standardize_any(X, -1, eps)
-    return standardize_backward(delta * gamma, Xhat, inv_std, -1)
+    return standardize_grad_X(delta * gamma, Xhat, inv_std, -1)
 
 
 def _grad_gamma(delta, out, X, gamma, beta, eps):

@@ -1,7 +1,7 @@
 r"""Registry entries for batch normalisation (chapter ch-batch-norm).
 
 Training mode is LayerNorm's rule with the means taken over the batch axis
-(:func:`nnmath.norm.standardize_backward` with ``axis=0``); evaluation mode is
+(:func:`nnmath.norm.standardize_grad_X` with ``axis=0``); evaluation mode is
 a fixed affine map. ``ε`` is a symbol in the SymPy checks; the engine
 route is :func:`nnmath.autodiff.batch_norm` (mean, subtraction, powers, sqrt).
 """
@@ -10,7 +10,7 @@ import numpy as np
 import sympy as sp
 
 from ... import autodiff as ad
-from ...norm import affine_grads, standardize_backward
+from ...norm import affine_grads, standardize_grad_X
 from ..allsizes import IndexArray
 from .ch20_layer_norm import standardize_any
 from .core import IdentityEntry, register
@@ -30,7 +30,7 @@ def _sample_batch(rng, N=5, F=3):
 
 def _grad_X(delta, out, X, gamma, beta, eps):
     Xhat, inv_std = standardize_any(X, 0, eps)
-    return standardize_backward(delta * gamma, Xhat, inv_std, 0)
+    return standardize_grad_X(delta * gamma, Xhat, inv_std, 0)
 
 
 def _grad_gamma(delta, out, X, gamma, beta, eps):

@@ -4,14 +4,14 @@ r"""Registry entries for residual connections and regularisation (chapter ch-res
   compact formula is :class:`nnmath.Residual`'s ``δ + (branch's backward)``
   with the branch's rules from chapters 5 and 6.
 * ``weight_decay_grad``: the gradient ``λW`` of ``(λ/2)‖W‖²_F``.
-* ``dropout_backward``: ``δ ⊙ m / (1 − p)``, the Jacobian ``diag(m / (1 − p))``
+* ``dropout_grad_X``: ``δ ⊙ m / (1 − p)``, the Jacobian ``diag(m / (1 − p))``
   for a fixed mask ``m``; the SymPy check keeps ``m`` and ``p`` symbols, so it
   covers every mask at once.
 """
 
 import numpy as np
 
-from ...activations import tanh_backward
+from ...activations import tanh_grad_Z
 from ...matmul import matmul_forward, matmul_grad_X
 from .ch06_activations import tanh_any
 from .core import IdentityEntry, register
@@ -26,7 +26,7 @@ def residual_forward(X, W):
 
 def residual_compact(delta, out, X, W):
     """``δ + (δ ⊙ (1 − tanh²(XW))) Wᵀ``: the identity's share plus the branch's backward."""
-    branch = tanh_backward(delta, tanh_any(matmul_forward(X, W)))
+    branch = tanh_grad_Z(delta, tanh_any(matmul_forward(X, W)))
     return delta + matmul_grad_X(branch, W)
 
 
@@ -85,7 +85,7 @@ def _sample_dropout(rng, p=0.3):
 
 
 register(IdentityEntry(
-    name="dropout_backward",
+    name="dropout_grad_X",
     title="Dropout: gradient with respect to the input",
     chapter=CHAPTER,
     latex=(r"Y = \frac{M \odot X}{1 - p} \;\Rightarrow\; "

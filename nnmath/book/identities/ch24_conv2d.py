@@ -3,7 +3,7 @@ r"""Registry entries for 2-D convolution and max pooling (chapter 24).
 The compact formulas are the functions :class:`nnmath.Conv2d` and
 :class:`nnmath.MaxPool2d` run: :func:`nnmath.conv.conv2d_grad_W` (``colsᵀδ``),
 :func:`~nnmath.conv.conv2d_grad_X` (``col2im(δWᵀ)``),
-:func:`~nnmath.conv.conv2d_grad_b` and :func:`~nnmath.conv.maxpool2d_backward`.
+:func:`~nnmath.conv.conv2d_grad_b` and :func:`~nnmath.conv.maxpool2d_grad_X`.
 The convolution entries use a stride of ``(2, 1)`` and a padding of ``(1, 1)``,
 so a slip in either shows. The engine routes (:func:`nnmath.autodiff.conv2d`,
 :func:`~nnmath.autodiff.max_pool2d`) gather by index arrays and use ``@`` and
@@ -49,8 +49,8 @@ register(IdentityEntry(
             "dL/dK": "(C_out, C, kh, kw)"},
     forward=_forward,
     wrt="K",
-    compact=lambda delta, out, X, K: cv.conv2d_grad_W(im2col(X, K.shape[2:], STRIDE, PADDING),
-                                                      delta, K.shape),
+    compact=lambda delta, out, X, K: cv.conv2d_grad_W(delta,
+                                                      im2col(X, K.shape[2:], STRIDE, PADDING), K.shape),
     sample=_sample,
     symbolic_sizes=SIZES,
     tensor_forward=_tensor_forward,
@@ -96,7 +96,7 @@ def maxpool_compact(kernel, stride):
     """The layers' max-pooling VJP: find the maxima of ``X``, route ``δ`` to them."""
     def compact(delta, out, X):
         _, argmax = cv.maxpool2d_forward(X, kernel, stride)
-        return cv.maxpool2d_backward(delta, argmax, X.shape, kernel, stride)
+        return cv.maxpool2d_grad_X(delta, argmax, X.shape, kernel, stride)
     return compact
 
 

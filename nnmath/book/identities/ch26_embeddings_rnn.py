@@ -1,7 +1,7 @@
 """Registry entries for embeddings and backpropagation through time (chapter 26).
 
 The compact formulas are :func:`nnmath.sequence.embedding_grad_W` and
-:func:`nnmath.sequence.rnn_backward`, the functions :class:`~nnmath.Embedding`
+:func:`nnmath.sequence.rnn_grads`, the functions :class:`~nnmath.Embedding`
 and :class:`~nnmath.RNN` call. The indices of an embedding are not variables:
 the SymPy checks fix them (with repeated tokens, so that accumulation matters)
 and make the table symbolic. The recurrent network's symbolic forward applies
@@ -34,7 +34,7 @@ def _sample_embedding(rng, V=5, D=3):
 
 
 def _embedding_compact(delta, out, W, idx):
-    return seq.embedding_grad_W(np.asarray(idx).astype(int), delta, W.shape[0])
+    return seq.embedding_grad_W(delta, np.asarray(idx).astype(int), W.shape[0])
 
 
 def _prove_embedding(compact=_embedding_compact):
@@ -94,9 +94,9 @@ RNN_OUTPUTS = {"X": 0, "Wx": 1, "Wh": 2, "b": 3, "h0": 4}
 
 
 def rnn_compact(wrt):
-    """The ``wrt`` component of :func:`nnmath.sequence.rnn_backward`, as a registry compact."""
+    """The ``wrt`` component of :func:`nnmath.sequence.rnn_grads`, as a registry compact."""
     def compact(delta, out, X, Wx, Wh, b, h0):
-        return seq.rnn_backward(delta, X, out, h0, Wx, Wh)[RNN_OUTPUTS[wrt]]
+        return seq.rnn_grads(delta, X, out, h0, Wx, Wh)[RNN_OUTPUTS[wrt]]
     return compact
 
 

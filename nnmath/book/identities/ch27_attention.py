@@ -1,7 +1,7 @@
 """Registry entries for scaled dot-product attention and self-attention (chapter 27).
 
-The compact formulas are :func:`nnmath.attention.attention_backward` and
-:func:`nnmath.attention.self_attention_backward`, the functions
+The compact formulas are :func:`nnmath.attention.attention_grads` and
+:func:`nnmath.attention.self_attention_grads`, the functions
 :class:`~nnmath.SelfAttention` calls. Both need the attention weights ``A``; for
 numbers they come from :func:`nnmath.attention.attention_forward`, for SymPy
 symbols from :func:`sym_attention`, the textbook softmax of chapter 8 with the
@@ -117,10 +117,10 @@ def _mask(causal, T):
 
 
 def attention_compact(wrt, causal):
-    """The ``wrt`` component of :func:`nnmath.attention.attention_backward`."""
+    """The ``wrt`` component of :func:`nnmath.attention.attention_grads`."""
     def compact(delta, out, Q, K, V):
         _, A = attention_any(Q, K, V, _mask(causal, Q.shape[-2]))
-        return att.attention_backward(delta, Q, K, V, A)["QKV".index(wrt)]
+        return att.attention_grads(delta, Q, K, V, A)["QKV".index(wrt)]
     return compact
 
 
@@ -188,10 +188,10 @@ def self_attention_any(X, Wq, Wk, Wv, Wo, n_heads=HEADS, causal=True):
 
 
 def self_attention_compact(wrt):
-    """The ``wrt`` component of :func:`nnmath.attention.self_attention_backward`."""
+    """The ``wrt`` component of :func:`nnmath.attention.self_attention_grads`."""
     def compact(delta, out, X, Wq, Wk, Wv, Wo):
         _, (Q, K, V, A, C) = self_attention_any(X, Wq, Wk, Wv, Wo)
-        grads = att.self_attention_backward(delta, X, Q, K, V, A, C, Wq, Wk, Wv, Wo)
+        grads = att.self_attention_grads(delta, X, Q, K, V, A, C, Wq, Wk, Wv, Wo)
         return grads[("X", "Wq", "Wk", "Wv", "Wo").index(wrt)]
     return compact
 

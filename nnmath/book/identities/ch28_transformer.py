@@ -91,7 +91,7 @@ def _sample_sequence_ce(rng, N=3, T=4, C=5):
 
 
 register(IdentityEntry(
-    name="sequence_cross_entropy_grad",
+    name="sequence_cross_entropy_grad_Z",
     title="Cross-entropy over every position: gradient with respect to the logits",
     chapter=TRANSFORMER,
     latex=(r"L = -\frac{1}{NT} \sum_{n,t,c} T_{ntc} \log \operatorname{softmax}(Z_{n,t,:})_c"

@@ -6,7 +6,7 @@ The Hessian-vector product is the gradient of the directional derivative
 ``⟨∇L(w), V⟩ = ⟨Xᵀ(Xw − y)/N, V⟩`` with respect to ``w``: ``XᵀXV/N``, which is the
 least-squares gradient at ``V`` with the targets set to zero. The entry's compact
 formula is exactly that, built from the library's :func:`~nnmath.matmul.matmul_grad_W`
-and :func:`~nnmath.losses.mse_grad`.
+and :func:`~nnmath.losses.mse_grad_Y`.
 
 The chapter's other results (the momentum matrix and its step limit, Adam's bias
 correction) are statements about recurrences, not vector-Jacobian products; they are
@@ -29,13 +29,13 @@ __all__ = ["least_squares_directional_derivative", "least_squares_hvp",
 
 def least_squares_directional_derivative(w, V, X, y):
     """``⟨∇L(w), V⟩`` for ``L(w) = 1/(2N)‖Xw − y‖²``: ``w, V (D, 1)``, ``X (N, D)``, ``y (N, 1)``; a scalar."""
-    gradient = mm.matmul_grad_W(X, los.mse_grad(mm.matmul_forward(X, w), y))   # Xᵀ(Xw − y)/N
+    gradient = mm.matmul_grad_W(los.mse_grad_Y(mm.matmul_forward(X, w), y), X)   # Xᵀ(Xw − y)/N
     return np.sum(gradient * V)
 
 
 def least_squares_hvp(delta, out, w, V, X, y):
     """``δ · XᵀXV/N``: the least-squares gradient at weights ``V`` with zero targets, times ``δ``."""
-    return delta * mm.matmul_grad_W(X, los.mse_grad(mm.matmul_forward(X, V), 0 * y))
+    return delta * mm.matmul_grad_W(los.mse_grad_Y(mm.matmul_forward(X, V), 0 * y), X)
 
 
 def prove_least_squares_hvp_all_sizes(compact=least_squares_hvp):
@@ -51,7 +51,7 @@ def prove_least_squares_hvp_all_sizes(compact=least_squares_hvp):
     X, y = sp.MatrixSymbol("X", N, D), sp.MatrixSymbol("y", N, 1)
     w, V = sp.MatrixSymbol("w", D, 1), sp.MatrixSymbol("V", D, 1)
     delta = sp.Symbol("delta")
-    phi = mm.matmul_grad_W(X, los.mse_grad(mm.matmul_forward(X, w), y)).T * V
+    phi = mm.matmul_grad_W(los.mse_grad_Y(mm.matmul_forward(X, w), y), X).T * V
     slow = delta * sp.diff(phi, w)
     fast = compact(delta, None, w, V, X, y)
     difference = sp.simplify(sp.expand(slow - fast))

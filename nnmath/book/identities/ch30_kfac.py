@@ -93,7 +93,7 @@ register(IdentityEntry(
     latex=(r"\operatorname{vec}_r(a g^{\top})\operatorname{vec}_r(a g^{\top})^{\top} = "
            r"(a a^{\top}) \otimes (g g^{\top})"),
     shapes={"V": "(D, C)", "a": "(D,)", "g": "(C,)", "delta": "()", "F vec_r V": "(D, C)"},
-    forward=lambda V, a, g: np.sum(matmul_grad_W(a[None, :], g[None, :]) * V) ** 2 / 2,
+    forward=lambda V, a, g: np.sum(matmul_grad_W(g[None, :], a[None, :]) * V) ** 2 / 2,
     wrt="V",
     compact=lambda delta, out, V, a, g: delta * (
         np.kron(np.outer(a, a), np.outer(g, g)) @ V.reshape(-1)).reshape(V.shape),

@@ -1,9 +1,9 @@
 r"""Registry entries of chapter 32: GELU (exact and tanh), RMSNorm and the rotary embedding.
 
-The compact formulas are the library's: :func:`nnmath.gelu.gelu_backward`,
-:func:`nnmath.rmsnorm.rms_normalize_backward` (fed the ``x̂`` and ``1/r`` the
+The compact formulas are the library's: :func:`nnmath.gelu.gelu_grad_Z`,
+:func:`nnmath.rmsnorm.rms_normalize_grad_X` (fed the ``x̂`` and ``1/r`` the
 layer caches), :func:`nnmath.norm.affine_grads` for the scale and
-:func:`nnmath.rope.rope_backward`. NumPy's error function in
+:func:`nnmath.rope.rope_grad_X`. NumPy's error function in
 :mod:`nnmath.gelu` cannot act on SymPy symbols, so the GELU entries' SymPy
 route evaluates the same closed forms written with SymPy's ``erf`` and
 ``tanh`` (:func:`~nnmath.book.chapters.ch32_gpt_pieces.gelu_prime_entry`);
@@ -13,7 +13,7 @@ notation, then the exact derivative of one entry). The RMSNorm and rotary
 entries feed the library's own functions with symbols, at fixed sizes, with
 ``ε`` and the angles kept symbolic. Their proofs for every size are in index
 notation: RMSNorm's run the library's :func:`~nnmath.rmsnorm.rms_normalize`
-and :func:`~nnmath.rmsnorm.rms_normalize_backward` on arrays of symbolic
+and :func:`~nnmath.rmsnorm.rms_normalize_grad_X` on arrays of symbolic
 ``N, D`` (every ``ε > 0``), as LayerNorm's do; the rotary entry's, which
 slices ``X[..., m:]``, runs twins that write the rotate-half pairing as index
 arithmetic (:func:`rope_twin`), for symbolic ``T, m`` and every angle. The engine routes are
@@ -29,8 +29,8 @@ import sympy as sp
 
 from ... import autodiff as ad
 from ...norm import affine_grads
-from ...rmsnorm import rms_normalize, rms_normalize_backward
-from ...rope import rope, rope_backward
+from ...rmsnorm import rms_normalize, rms_normalize_grad_X
+from ...rope import rope, rope_grad_X
 from .. import allsizes as ia
 from ..allsizes import IndexArray, Iverson, as_index_array, fresh_index, leaf, size_symbols
 from ..allsizes_proofs import INDEX, collapse, decide, index_symbols, prove_index_notation
@@ -47,11 +47,11 @@ def _sample_gelu(rng):
 
 
 for _approx, _name, _latex, _title in (
-        ("none", "gelu_grad",
+        ("none", "gelu_grad_Z",
          r"y = x\,\Phi(x) \;\Rightarrow\; \frac{\partial L}{\partial x} = \delta\,"
          r"\bigl(\Phi(x) + x\,\varphi(x)\bigr)",
          "GELU (exact): gradient with respect to the input"),
-        ("tanh", "gelu_tanh_grad",
+        ("tanh", "gelu_tanh_grad_Z",
          r"y = \tfrac12 x\,(1 + \tanh u),\ u = \sqrt{2/\pi}\,(x + a x^3) \;\Rightarrow\; "
          r"\frac{\partial L}{\partial x} = \delta\Bigl(\tfrac12(1 + \tanh u) + \tfrac12 x\,"
          r"(1 - \tanh^2 u)\sqrt{2/\pi}\,(1 + 3 a x^2)\Bigr)",
@@ -100,7 +100,7 @@ def rms_norm_any(X, gamma, eps):
 
 def _rms_grad_X(delta, out, X, gamma, eps):
     Xhat, inv_rms = rms_normalize_sym(X, eps)
-    return rms_normalize_backward(delta * gamma, Xhat, inv_rms)
+    return rms_normalize_grad_X(delta * gamma, Xhat, inv_rms)
 
 
 def _rms_grad_gamma(delta, out, X, gamma, eps):
@@ -157,7 +157,7 @@ def rope_any(X, theta):
 
 
 def _rope_grad_X(delta, out, X, theta):
-    return rope_backward(delta, *ch32.cos_sin_any(theta))
+    return rope_grad_X(delta, *ch32.cos_sin_any(theta))
 
 
 def _rope_tensor(X, theta):
@@ -172,8 +172,8 @@ def _rope_tensor(X, theta):
 # does not support, so the forward and the gradient are run through twins that state the
 # rotate-half pairing as index arithmetic: x1_{t,i} = x_{t,i}, x2_{t,i} = x_{t,i+m} and
 # y = [x1 cos - x2 sin, x2 cos + x1 sin] stacked along the last axis (ia.concatenate), with
-# rope_backward = the same map with sin negated. tests/book/test_all_sizes.py checks the twins
-# against rope and rope_backward on random numbers.
+# rope_grad_X = the same map with sin negated. tests/book/test_all_sizes.py checks the twins
+# against rope and rope_grad_X on random numbers.
 
 def rope_halves(X):
     """``(x_{:, :m}, x_{:, m:})`` of an IndexArray ``X (T, 2m)``: entry ``i`` and entry ``i + m``."""
@@ -198,7 +198,7 @@ def rope_forward_twin(X, theta):
 
 
 def rope_grad_X_twin(delta, out, X, theta):
-    """The entry's formula, :func:`nnmath.rope.rope_backward` (rope with ``sin`` negated), on IndexArrays."""
+    """The entry's formula, :func:`nnmath.rope.rope_grad_X` (rope with ``sin`` negated), on IndexArrays."""
     cos, sin = _cos_sin_twin(theta)
     return rope_twin(delta, cos, -sin)
 

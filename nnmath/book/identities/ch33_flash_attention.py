@@ -5,7 +5,7 @@ backward pass of chapter 8 needs each full row of ``A = softmax(S)``. The
 memory-efficient kernel keeps only ``O`` and ``L = log Σ_s e^{S_s}`` per row and
 computes ``dS = A ⊙ (dO Vᵀ − D)`` with ``A = e^{S − L}`` recomputed and
 ``D = rowsum(dO ⊙ O)``. For numbers the compact formula is the library's
-:func:`nnmath.flash.block_attention_backward` itself (with ``K = I``, so that
+:func:`nnmath.flash.block_attention_grads` itself (with ``K = I``, so that
 its ``dQ`` is ``dS`` up to the scale, and key blocks of 2), see
 :func:`~nnmath.book.chapters.ch33_flash_attention.scores_grad_from_lse`; for
 SymPy symbols the same steps are written with SymPy's ``exp`` and ``log``.
@@ -86,7 +86,7 @@ register(IdentityEntry(
     tensor_forward=lambda S, V: tr.matmul(_ad().softmax(S), V),
     notes=("L is each row's log-sum-exp; A, D and the result need only O, L and the "
            "current key block, never a stored row of A. Numbers run the library kernel "
-           "block_attention_backward with K = I and key blocks of 2."),
+           "block_attention_grads with K = I and key blocks of 2."),
     extra={"all_sizes_proof": prove_scores_grad_all_sizes, "all_sizes_method": INDEX,
            "all_sizes_twin": scores_grad_from_lse_twin},
 ))

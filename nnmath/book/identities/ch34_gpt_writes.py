@@ -62,8 +62,8 @@ def tied_grad_E(delta, out, E, idx, X):
     V, D = E.shape
     idx = np.asarray(idx).astype(int)
     dY, dZ = delta[..., :D], delta[..., D:]
-    return (seq.embedding_grad_W(idx, dY, V)
-            + mm.matmul_grad_W(X.reshape(-1, D), dZ.reshape(-1, V)).T)
+    return (seq.embedding_grad_W(dY, idx, V)
+            + mm.matmul_grad_W(dZ.reshape(-1, V), X.reshape(-1, D)).T)
 
 
 def _tied_tensor_forward(E, idx, X):
@@ -117,7 +117,7 @@ def prove_tied_grad_all_sizes(grad_lookup=None, grad_head=None):
         :func:`nnmath.matmul.matmul_grad_W`, i.e. ``Sᵀ δ_Y``.
     grad_head : callable, optional
         ``grad_head(X, dZ)``, the projection's part; by default
-        ``matmul_grad_W(X, dZ)ᵀ = δ_Zᵀ X``. A test hands wrong ones (one use only).
+        ``matmul_grad_W(dZ, X)ᵀ = δ_Zᵀ X``. A test hands wrong ones (one use only).
 
     Returns
     -------
@@ -129,8 +129,8 @@ def prove_tied_grad_all_sizes(grad_lookup=None, grad_head=None):
     p, j, v, k, c, d = sp.symbols("p j v k c d", integer=True, nonnegative=True)
     S, E, X = sp.MatrixSymbol("S", M, V), sp.MatrixSymbol("E", V, D), sp.MatrixSymbol("X", M, D)
     dY, dZ = sp.MatrixSymbol("delta_Y", M, D), sp.MatrixSymbol("delta_Z", M, V)
-    grad_lookup = mm.matmul_grad_W if grad_lookup is None else grad_lookup
-    grad_head = (lambda X_, dZ_: mm.matmul_grad_W(X_, dZ_).T) if grad_head is None else grad_head
+    grad_lookup = (lambda S_, dY_: mm.matmul_grad_W(dY_, S_)) if grad_lookup is None else grad_lookup
+    grad_head = (lambda X_, dZ_: mm.matmul_grad_W(dZ_, X_).T) if grad_head is None else grad_head
     SE = sp.Sum(S[p, v] * E[v, j], (v, 0, V - 1))            # (S E)_pj
     XEt = sp.Sum(X[p, k] * E[v, k], (k, 0, D - 1))           # (X Eᵀ)_pv
     # ∂(SE)_pj/∂E_cd pins j = d, ∂(XEᵀ)_pv/∂E_cd pins v = c: each pinned index innermost
