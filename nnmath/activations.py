@@ -14,7 +14,8 @@ All functions keep the floating dtype of their input (float32 stays float32).
 import numpy as np
 
 from .fast import keep_where
-from .module import Module, as_float_array, check_forward_called, check_real, check_shape
+from .checks import check_real
+from .module import Module
 
 __all__ = [
     "sigmoid", "sigmoid_grad_Z", "tanh", "tanh_grad_Z", "relu", "relu_grad_Z",
@@ -261,25 +262,7 @@ def softmax_jacobian(p):
 
 # -- modules -----------------------------------------------------------------
 
-class _Elementwise(Module):
-    """Shared checks for activations: numeric input, backward after forward, shapes.
-
-    A module that keeps its output for backward (``Y`` of sigmoid and tanh,
-    ``P`` of softmax) returns a copy: the caller may edit the result in place.
-    """
-
-    def _input(self, X):
-        return as_float_array(f"{type(self).__name__}.forward", X, "X")
-
-    def _upstream(self, dY, cached):
-        owner = f"{type(self).__name__}.backward"
-        check_forward_called(owner, cached)
-        dY = as_float_array(owner, dY, "dY")
-        check_shape(owner, "dY", dY, cached if isinstance(cached, tuple) else cached.shape)
-        return dY
-
-
-class Sigmoid(_Elementwise):
+class Sigmoid(Module):
     """Element-wise logistic sigmoid; caches its output (chapter 6)."""
 
     def __init__(self):
@@ -287,15 +270,15 @@ class Sigmoid(_Elementwise):
 
     def forward(self, X):
         """Return ``σ(X)`` element-wise; cache it."""
-        self._Y = sigmoid(self._input(X))
+        self._Y = sigmoid(X)
         return self._Y.copy()  # the caller's own array, not the cache
 
     def backward(self, dY):
         """Return ``dY ⊙ σ(X) ⊙ (1 − σ(X))`` (chapter 6)."""
-        return sigmoid_grad_Z(self._upstream(dY, self._Y), self._Y)
+        return sigmoid_grad_Z(dY, self._Y)
 
 
-class Tanh(_Elementwise):
+class Tanh(Module):
     """Element-wise tanh; caches its output (chapter 6)."""
 
     def __init__(self):
@@ -303,15 +286,15 @@ class Tanh(_Elementwise):
 
     def forward(self, X):
         """Return ``tanh(X)`` element-wise; cache it."""
-        self._Y = tanh(self._input(X))
+        self._Y = tanh(X)
         return self._Y.copy()  # the caller's own array, not the cache
 
     def backward(self, dY):
         """Return ``dY ⊙ (1 − tanh²X)`` (chapter 6)."""
-        return tanh_grad_Z(self._upstream(dY, self._Y), self._Y)
+        return tanh_grad_Z(dY, self._Y)
 
 
-class ReLU(_Elementwise):
+class ReLU(Module):
     """Element-wise ``max(x, 0)``; caches its input (chapter 6)."""
 
     def __init__(self):
@@ -319,15 +302,15 @@ class ReLU(_Elementwise):
 
     def forward(self, X):
         """Return ``max(X, 0)`` element-wise; cache ``X``."""
-        self._X = self._input(X)
+        self._X = X
         return relu(self._X)
 
     def backward(self, dY):
         """Return ``dY ⊙ [X > 0]`` (chapter 6)."""
-        return relu_grad_Z(self._upstream(dY, self._X), self._X)
+        return relu_grad_Z(dY, self._X)
 
 
-class LeakyReLU(_Elementwise):
+class LeakyReLU(Module):
     """Element-wise leaky ReLU with a fixed non-negative ``slope``; caches its input.
 
     Parameters
@@ -342,55 +325,46 @@ class LeakyReLU(_Elementwise):
 
     def forward(self, X):
         """Return ``X`` where positive and ``slope·X`` elsewhere; cache ``X``."""
-        self._X = self._input(X)
+        self._X = X
         return leaky_relu(self._X, self.slope)
 
     def backward(self, dY):
         """Return ``dY ⊙ ([X > 0] + slope·[X ≤ 0])`` (chapter 6)."""
-        return leaky_relu_grad_Z(self._upstream(dY, self._X), self._X, self.slope)
+        return leaky_relu_grad_Z(dY, self._X, self.slope)
 
     def __repr__(self):
         return f"LeakyReLU(slope={self.slope})"
 
 
-class Identity(_Elementwise):
-    """The identity map; backward passes the upstream gradient through unchanged.
-
-    Only the input's shape is cached, to check ``dY`` against it.
-    """
-
-    def __init__(self):
-        self._shape = None
+class Identity(Module):
+    """The identity map; backward passes the upstream gradient through unchanged."""
 
     def forward(self, X):
-        """Return ``X`` unchanged; remember its shape."""
-        X = self._input(X)
-        self._shape = X.shape  # only for checking dY
+        """Return ``X`` unchanged."""
         return X
 
     def backward(self, dY):
         """Return ``dY`` unchanged."""
-        return self._upstream(dY, self._shape)
+        return dY
 
 
-class Softmax(_Elementwise):
+class Softmax(Module):
     """Softmax over the last axis; caches its output (chapter 8).
 
     For classification, prefer :class:`nnmath.SoftmaxCrossEntropy` on the
     logits: it fuses the two and never forms ``log`` of a tiny probability.
     """
 
+    input_shape = ("...", "C")  # a last axis with at least one entry
+
     def __init__(self):
         self._P = None
 
     def forward(self, X):
         """Return the softmax of ``X`` over the last axis; cache it."""
-        X = self._input(X)
-        if X.ndim < 1 or X.shape[-1] == 0:
-            raise ValueError(f"Softmax.forward: X needs a non-empty last axis, got shape {X.shape}")
         self._P = softmax(X)
         return self._P.copy()  # the caller's own array, not the cache
 
     def backward(self, dY):
         """Return ``P ⊙ (dY − Σ_k dY_k P_k)`` row by row (chapter 8)."""
-        return softmax_grad_Z(self._upstream(dY, self._P), self._P)
+        return softmax_grad_Z(dY, self._P)

@@ -13,9 +13,9 @@ import numpy as np
 
 from .activations import softmax, softmax_grad_Z
 from .flash import block_attention_grads, block_attention_forward
-from .module import Module, as_float_array, check_count, check_forward_called, check_shape
+from .checks import check_count, check_init
+from .module import Module
 from .rope import rope, rope_angles, rope_grad_X
-from .sequence import check_init
 
 __all__ = ["causal_mask", "attention_forward", "attention_grads", "split_heads",
            "merge_heads", "self_attention_grads", "SelfAttention"]
@@ -217,12 +217,10 @@ class SelfAttention(Module):
         self._cache = None
         self._flash = None      # (O per head, log-sum-exp) of the block path
 
+    input_shape = ("N", "T", "d_model")
+
     def forward(self, X):
         """Return ``(N, T, D)`` attention outputs; cache what backward needs."""
-        X = as_float_array("SelfAttention.forward", X, "X")
-        if X.ndim != 3 or X.shape[2] != self.d_model or X.shape[1] == 0:
-            raise ValueError(f"SelfAttention.forward: X has shape {X.shape}, expected "
-                             f"(N, T, {self.d_model}) with T >= 1")
         N, T, D = X.shape
         X2 = X.reshape(N * T, D)
         Q, K, V = (split_heads((X2 @ W).reshape(N, T, D), self.n_heads)
@@ -243,10 +241,7 @@ class SelfAttention(Module):
 
     def backward(self, dY):
         """Store ``dWq``, ``dWk``, ``dWv``, ``dWo``; return ``dX`` (chapter 27)."""
-        check_forward_called("SelfAttention.backward", self._cache)
         X, Q, K, V, C = self._cache
-        dY = as_float_array("SelfAttention.backward", dY, "dY")
-        check_shape("SelfAttention.backward", "dY", dY, X.shape)
         dX, self.dWq, self.dWk, self.dWv, self.dWo = self_attention_grads(
             dY, X, Q, K, V, self.A, C, self.Wq, self.Wk, self.Wv, self.Wo,
             heads_backward=self._heads_backward(Q, K, V))

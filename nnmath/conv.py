@@ -11,27 +11,28 @@ formulas the layers run and the identity registry checks.
 
 import numpy as np
 
-from .im2col import as_pair, check_conv_input, col2im, im2col
+from .checks import (as_pair, check_conv_input, check_count, check_float_dtype, check_nonempty,
+                     check_rng)
+from .im2col import col2im, conv_output_size, im2col
 from .matmul import matmul_grad_W, matmul_grad_X
-from .module import (Module, as_float_array, check_count, check_float_dtype,
-                     check_forward_called, check_nonempty, check_rng, check_shape)
+from .module import Module
 
 __all__ = ["conv2d_forward", "conv2d_grad_W", "conv2d_grad_X", "conv2d_grad_b",
            "maxpool2d_forward", "maxpool2d_grad_X", "Conv2d", "MaxPool2d", "Flatten"]
 
 
-def _kernel_matrix(K):
-    """``K (C_out, C, kh, kw)`` as the ``(C·kh·kw, C_out)`` weight matrix of ``cols @ W``."""
-    return K.reshape(K.shape[0], -1).T
+def _kernel_matrix(W):
+    """``W (C_out, C, kh, kw)`` as the ``(C·kh·kw, C_out)`` matrix ``W_mat`` of ``cols @ W_mat``."""
+    return W.reshape(W.shape[0], -1).T
 
 
-def conv2d_forward(X, K, b=None, stride=(1, 1), padding=(0, 0)):
-    r"""Cross-correlate a batch with a bank of kernels: ``Y = im2col(X) K_matᵀ + b``.
+def conv2d_forward(X, W, b=None, stride=(1, 1), padding=(0, 0)):
+    r"""Cross-correlate a batch with a bank of kernels: ``Y = im2col(X) W_matᵀ + b``.
 
     Parameters
     ----------
     X : array, shape (N, C, H, W)
-    K : array, shape (C_out, C, kh, kw)
+    W : array, shape (C_out, C, kh, kw)
     b : array, shape (C_out,), optional
     stride, padding : pair of int
 
@@ -41,19 +42,18 @@ def conv2d_forward(X, K, b=None, stride=(1, 1), padding=(0, 0)):
 
     Notes
     -----
-    .. math:: Y_{n,o,i,j} = b_o + \sum_{c,u,v} K_{o,c,u,v}\, X^{\text{pad}}_{n,c,\,s_h i+u,\,s_w j+v}
+    .. math:: Y_{n,o,i,j} = b_o + \sum_{c,u,v} W_{o,c,u,v}\, X^{\text{pad}}_{n,c,\,s_h i+u,\,s_w j+v}
 
     Chapter 24 (chapter 23 for one dimension).
     """
-    cols = im2col(X, K.shape[2:], stride, padding)           # (N·OH·OW, C·kh·kw)
-    return _fold_output(cols @ _kernel_matrix(K), b, X.shape[0], X.shape[2:], K.shape[2:],
+    cols = im2col(X, W.shape[2:], stride, padding)           # (N·OH·OW, C·kh·kw)
+    return _fold_output(cols @ _kernel_matrix(W), b, X.shape[0], X.shape[2:], W.shape[2:],
                         stride, padding)
 
 
 def _fold_output(Ym, b, N, size, kernel, stride, padding):
     """``(N·OH·OW, C_out)`` rows (plus bias) as the ``(N, C_out, OH, OW)`` output."""
-    (H, W), (kh, kw), (sh, sw), (ph, pw) = size, kernel, stride, padding
-    OH, OW = (H + 2 * ph - kh) // sh + 1, (W + 2 * pw - kw) // sw + 1
+    OH, OW = (conv_output_size(n, k, s, p) for n, k, s, p in zip(size, kernel, stride, padding))
     if b is not None:
         Ym += b  # in place: Ym is the fresh product
     return Ym.reshape(N, OH, OW, -1).transpose(0, 3, 1, 2)
@@ -77,27 +77,27 @@ def conv2d_grad_W(dY, cols, kernel_shape):
 
     Returns
     -------
-    dK : array, shape (C_out, C, kh, kw)
+    dW : array, shape (C_out, C, kh, kw)
 
     Notes
     -----
-    The convolution is ``Y_mat = cols · K_mat``, so chapter 5's ``∂L/∂W = Xᵀδ``
+    The convolution is ``Y_mat = cols · W_mat``, so chapter 5's ``∂L/∂W = Xᵀδ``
     applies with ``X = cols``:
 
-    .. math:: \frac{\partial L}{\partial K_{o,c,u,v}} = \sum_{n,i,j} \delta_{n,o,i,j}\, X^{\text{pad}}_{n,c,\,s_h i+u,\,s_w j+v}
+    .. math:: \frac{\partial L}{\partial W_{o,c,u,v}} = \sum_{n,i,j} \delta_{n,o,i,j}\, X^{\text{pad}}_{n,c,\,s_h i+u,\,s_w j+v}
 
     the correlation of the input with ``δ`` (chapters 23 and 24).
     """
     return matmul_grad_W(_delta_rows(dY), cols).T.reshape(kernel_shape)
 
 
-def conv2d_grad_X(dY, K, input_shape, stride=(1, 1), padding=(0, 0)):
-    r"""Input gradient of a convolution: ``col2im(δ K_matᵀ)``.
+def conv2d_grad_X(dY, W, input_shape, stride=(1, 1), padding=(0, 0)):
+    r"""Input gradient of a convolution: ``col2im(δ W_matᵀ)``.
 
     Parameters
     ----------
     dY : array, shape (N, C_out, OH, OW)
-    K : array, shape (C_out, C, kh, kw)
+    W : array, shape (C_out, C, kh, kw)
     input_shape : tuple (N, C, H, W)
     stride, padding : pair of int
 
@@ -110,13 +110,13 @@ def conv2d_grad_X(dY, K, input_shape, stride=(1, 1), padding=(0, 0)):
     Chapter 5's ``∂L/∂cols = δWᵀ`` gives the gradient of every patch; folding the
     patches back adds the contributions of overlapping patches:
 
-    .. math:: \frac{\partial L}{\partial X_{n,c,h,w}} = \sum_{o,i,j,u,v} \delta_{n,o,i,j}\, K_{o,c,u,v}\, [s_h i+u-p_h = h]\,[s_w j+v-p_w = w]
+    .. math:: \frac{\partial L}{\partial X_{n,c,h,w}} = \sum_{o,i,j,u,v} \delta_{n,o,i,j}\, W_{o,c,u,v}\, [s_h i+u-p_h = h]\,[s_w j+v-p_w = w]
 
     the full convolution of ``δ`` (dilated by the stride) with the kernel, the
     *transposed convolution* (chapters 23 and 24).
     """
-    dcols = matmul_grad_X(_delta_rows(dY), _kernel_matrix(K))     # (N·OH·OW, C·kh·kw)
-    return col2im(dcols, input_shape, K.shape[2:], stride, padding)
+    dcols = matmul_grad_X(_delta_rows(dY), _kernel_matrix(W))     # (N·OH·OW, C·kh·kw)
+    return col2im(dcols, input_shape, W.shape[2:], stride, padding)
 
 
 def conv2d_grad_b(dY):
@@ -130,8 +130,8 @@ def conv2d_grad_b(dY):
 
 def _window_offsets(X, kernel, stride):
     """The ``kh·kw`` strided views ``X[:, :, s_h i + u, s_w j + v]`` over ``(i, j)``, row-major in ``(u, v)``."""
-    (kh, kw), (sh, sw), (H, W) = kernel, stride, X.shape[2:]
-    OH, OW = (H - kh) // sh + 1, (W - kw) // sw + 1
+    (kh, kw), (sh, sw) = kernel, stride
+    OH, OW = (conv_output_size(n, k, s, 0) for n, k, s in zip(X.shape[2:], kernel, stride))
     return [X[:, :, u:u + sh * (OH - 1) + 1:sh, v:v + sw * (OW - 1) + 1:sw]
             for u in range(kh) for v in range(kw)]
 
@@ -267,14 +267,16 @@ class Conv2d(Module):
         self.dW = self.db = None
         self._cols = self._shape = None
 
+    input_shape = ("N", "in_channels", "height", "width")
+
+    def check_input(self, X):
+        X = super().check_input(X)
+        check_nonempty("Conv2d.forward", X)
+        check_conv_input("Conv2d.forward", X.shape, self.kernel_size, self.stride, self.padding)
+        return X
+
     def forward(self, X):
         """Return the convolution of ``X (N, C_in, H, W)``: shape ``(N, C_out, OH, OW)``."""
-        X = as_float_array("Conv2d.forward", X, "X")
-        check_conv_input("Conv2d.forward", X.shape, self.kernel_size, self.stride, self.padding)
-        check_nonempty("Conv2d.forward", X)
-        if X.shape[1] != self.in_channels:
-            raise ValueError(f"Conv2d.forward: X has shape {X.shape} with {X.shape[1]} "
-                             f"channels, expected {self.in_channels} (N, C, H, W)")
         self._cols, self._shape = im2col(X, self.kernel_size, self.stride, self.padding), X.shape
         return _fold_output(self._cols @ _kernel_matrix(self.W), self.b, X.shape[0],
                             X.shape[2:], self.kernel_size, self.stride, self.padding)
@@ -283,12 +285,6 @@ class Conv2d(Module):
 
     def backward(self, dY, *, input_grad=True):
         """Store ``dW = colsᵀδ`` and ``db``; return ``dX = col2im(δ W_matᵀ)`` (chapter 24)."""
-        check_forward_called("Conv2d.backward", self._cols)
-        dY = as_float_array("Conv2d.backward", dY, "dY")
-        N, _, H, W = self._shape
-        OH, OW = check_conv_input("Conv2d.backward", self._shape, self.kernel_size,
-                                  self.stride, self.padding)
-        check_shape("Conv2d.backward", "dY", dY, (N, self.out_channels, OH, OW))
         self.dW = conv2d_grad_W(dY, self._cols, self.W.shape)    # Xᵀδ on the unfolded input
         self.db = conv2d_grad_b(dY)                               # δ summed over n, i, j
         if not input_grad:
@@ -323,19 +319,21 @@ class MaxPool2d(Module):
             as_pair("MaxPool2d", "stride", stride, minimum=1)
         self._argmax = self._shape = None
 
+    input_shape = ("N", "C", "height", "width")
+
+    def check_input(self, X):
+        X = super().check_input(X)
+        check_conv_input("MaxPool2d.forward", X.shape, self.kernel_size, self.stride, (0, 0))
+        return X
+
     def forward(self, X):
         """Return the window maxima of ``X (N, C, H, W)``; cache where they sit."""
-        X = as_float_array("MaxPool2d.forward", X, "X")
-        check_conv_input("MaxPool2d.forward", X.shape, self.kernel_size, self.stride, (0, 0))
         Y, self._argmax = maxpool2d_forward(X, self.kernel_size, self.stride)
         self._shape = X.shape
         return Y
 
     def backward(self, dY):
         """Return ``dX``: each ``dY`` entry at the maximum of its window, zeros elsewhere."""
-        check_forward_called("MaxPool2d.backward", self._argmax)
-        dY = as_float_array("MaxPool2d.backward", dY, "dY")
-        check_shape("MaxPool2d.backward", "dY", dY, self._argmax.shape)
         return maxpool2d_grad_X(dY, self._argmax, self._shape, self.kernel_size, self.stride)
 
     def __repr__(self):
@@ -348,22 +346,16 @@ class Flatten(Module):
     def __init__(self):
         self._shape = None
 
+    input_shape = ("N", "d1", "...")  # a batch axis and at least one more
+
     def forward(self, X):
         """Return ``X (N, d1, d2, …)`` as ``(N, d1·d2·…)``, each sample's entries in C order.
 
         ``N = 0`` is allowed: an empty batch gives ``(0, d1·d2·…)``.
         """
-        X = as_float_array("Flatten.forward", X, "X")
-        if X.ndim < 2:
-            raise ValueError(f"Flatten.forward: X must have a batch axis and at least one "
-                             f"more, got shape {X.shape}")
         self._shape = X.shape
         return X.reshape(X.shape[0], int(np.prod(X.shape[1:])))  # not -1: N may be 0
 
     def backward(self, dY):
         """Return ``dY (N, d1·d2·…)`` reshaped to the input's ``(N, d1, d2, …)``."""
-        check_forward_called("Flatten.backward", self._shape)
-        dY = as_float_array("Flatten.backward", dY, "dY")
-        expected = (self._shape[0], int(np.prod(self._shape[1:])))
-        check_shape("Flatten.backward", "dY", dY, expected)
         return dY.reshape(self._shape)

@@ -16,7 +16,8 @@ other option, as in ``torch.nn.GELU(approximate="tanh")``.
 
 import numpy as np
 
-from .module import Module, as_float_array, check_forward_called, check_shape
+from .checks import check_choice
+from .module import Module
 
 __all__ = ["erf", "erfc", "normal_cdf", "gelu", "gelu_grad_Z", "GELU"]
 
@@ -114,23 +115,17 @@ _C = np.sqrt(2.0 / np.pi)    # the tanh approximation: Φ(x) ≈ ½(1 + tanh(√
 _A = 0.044715
 
 
-def _check_approximate(owner, approximate):
-    if approximate not in ("none", "tanh"):
-        raise ValueError(f"{owner}: approximate must be 'none' or 'tanh', got {approximate!r}")
-    return approximate
-
-
-def gelu(X, approximate="none"):
-    r"""GELU of ``X`` element-wise, as ``torch.nn.functional.gelu``.
+def gelu(Z, approximate="none"):
+    r"""GELU of ``Z`` element-wise, as ``torch.nn.functional.gelu``.
 
     Parameters
     ----------
-    X : array_like, any shape
+    Z : array_like, any shape
     approximate : {"none", "tanh"}, optional
 
     Returns
     -------
-    Y : ndarray, shape of ``X``
+    Y : ndarray, shape of ``Z``
 
     Notes
     -----
@@ -143,21 +138,21 @@ def gelu(X, approximate="none"):
     >>> np.round(gelu(np.array([-1.0, 0.0, 1.0])), 6)
     array([-0.158655,  0.      ,  0.841345])
     """
-    approximate = _check_approximate("gelu", approximate)
-    X = np.asarray(X)
+    approximate = check_choice("gelu", "approximate", approximate, ("none", "tanh"))
+    Z = np.asarray(Z)
     if approximate == "tanh":
-        return 0.5 * X * (1.0 + np.tanh(_C * (X + _A * X ** 3)))
-    return (X * normal_cdf(X)).astype(np.result_type(X, np.float32), copy=False)
+        return 0.5 * Z * (1.0 + np.tanh(_C * (Z + _A * Z ** 3)))
+    return (Z * normal_cdf(Z)).astype(np.result_type(Z, np.float32), copy=False)
 
 
-def gelu_grad_Z(dY, X, approximate="none"):
-    r"""Gradient through GELU, from its input: ``dY ⊙ GELU'(X)``.
+def gelu_grad_Z(dY, Z, approximate="none"):
+    r"""Gradient through GELU, from its input: ``dY ⊙ GELU'(Z)``.
 
     Parameters
     ----------
     dY : array, shape S
         Upstream gradient ``∂L/∂Y``.
-    X : array, shape S
+    Z : array, shape S
         The GELU's input.
     approximate : {"none", "tanh"}, optional
 
@@ -175,13 +170,13 @@ def gelu_grad_Z(dY, X, approximate="none"):
               \text{"tanh"}:\ \delta\Bigl(\tfrac12(1 + \tanh u)
               + \tfrac12 x\,(1 - \tanh^2 u)\sqrt{2/\pi}\,(1 + 3\cdot 0.044715\,x^2)\Bigr)
     """
-    approximate = _check_approximate("gelu_grad_Z", approximate)
-    X = np.asarray(X)
+    approximate = check_choice("gelu_grad_Z", "approximate", approximate, ("none", "tanh"))
+    Z = np.asarray(Z)
     if approximate == "tanh":
-        t = np.tanh(_C * (X + _A * X ** 3))
-        return dY * (0.5 * (1.0 + t) + 0.5 * X * (1.0 - t * t) * _C * (1.0 + 3 * _A * X * X))
-    phi = np.exp(-0.5 * X * X) / np.sqrt(2.0 * np.pi)
-    return dY * (normal_cdf(X) + X * phi)
+        t = np.tanh(_C * (Z + _A * Z ** 3))
+        return dY * (0.5 * (1.0 + t) + 0.5 * Z * (1.0 - t * t) * _C * (1.0 + 3 * _A * Z * Z))
+    phi = np.exp(-0.5 * Z * Z) / np.sqrt(2.0 * np.pi)
+    return dY * (normal_cdf(Z) + Z * phi)
 
 
 class GELU(Module):
@@ -201,19 +196,16 @@ class GELU(Module):
     """
 
     def __init__(self, approximate="none"):
-        self.approximate = _check_approximate("GELU", approximate)
+        self.approximate = check_choice("GELU", "approximate", approximate, ("none", "tanh"))
         self._X = None
 
     def forward(self, X):
         """Return ``GELU(X)`` element-wise; cache ``X``."""
-        self._X = as_float_array("GELU.forward", X, "X")
+        self._X = X
         return gelu(self._X, self.approximate).astype(self._X.dtype, copy=False)
 
     def backward(self, dY):
         """Return ``dY ⊙ (Φ(X) + X φ(X))`` (or the tanh form's derivative)."""
-        check_forward_called("GELU.backward", self._X)
-        dY = as_float_array("GELU.backward", dY, "dY")
-        check_shape("GELU.backward", "dY", dY, self._X.shape)
         return gelu_grad_Z(dY, self._X, self.approximate).astype(self._X.dtype, copy=False)
 
     def __repr__(self):

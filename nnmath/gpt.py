@@ -21,21 +21,20 @@ from .attention import SelfAttention
 from .gelu import GELU
 from .layers import Linear
 from .model import Sequential
-from .module import (Module, as_float_array, check_count, check_forward_called, check_real,
-                     check_rng, check_shape)
+from .checks import (check_choice, check_count, check_indices, check_init, check_input_shape,
+                     check_real, check_rng, check_sequence_length)
+from .matmul import matmul_grad_W, matmul_grad_X
+from .layers import as_rows
+from .module import Module
 from .norm import LayerNorm
 from .rmsnorm import RMSNorm
-from .sequence import Embedding, PositionalEmbedding, check_indices, check_init
+from .sequence import Embedding, PositionalEmbedding
 
 __all__ = ["Block", "GPT"]
 
 _NORMS = {"layer": LayerNorm, "rms": RMSNorm}
 
 
-def _check_norm(owner, norm):
-    if norm not in _NORMS:
-        raise ValueError(f"{owner}: norm must be 'layer' or 'rms', got {norm!r}")
-    return _NORMS[norm]
 
 
 class Block(Module):
@@ -75,7 +74,7 @@ class Block(Module):
                  dtype=np.float64):
         d = check_count("Block", "d_model", d_model)
         r = check_count("Block", "mlp_ratio", mlp_ratio)
-        Norm = _check_norm("Block", norm)
+        Norm = _NORMS[check_choice("Block", "norm", norm, tuple(_NORMS))]
         rng, dtype = check_init("Block", rng, dtype)
         self.ln1 = Norm(d, dtype=dtype)
         self.attn = SelfAttention(d, n_heads, causal=True, rope=rope, rng=rng, dtype=dtype)
@@ -159,7 +158,7 @@ class GPT(Module):
         self.n_heads = check_count("GPT", "n_heads", n_heads)
         if d % self.n_heads:
             raise ValueError(f"GPT: d_model = {d} is not divisible by n_heads = {self.n_heads}")
-        Norm = _check_norm("GPT", norm)
+        Norm = _NORMS[check_choice("GPT", "norm", norm, tuple(_NORMS))]
         self.norm, self.rope, self.tie_weights = norm, bool(rope), bool(tie_weights)
         rng, dtype = check_init("GPT", rng, dtype)
         self.tok = Embedding(self.vocab_size, d, rng=rng, dtype=dtype)
@@ -171,23 +170,17 @@ class GPT(Module):
         self.ln_f = Norm(d, dtype=dtype)
         self.head = None if self.tie_weights else Linear(d, self.vocab_size, rng=rng,
                                                          dtype=dtype)
-        self._shape = None    # (N, T) of the last forward
         self._x = None        # ln_f's output, for the gradient of the tied projection
 
-    def _check_idx(self, owner, idx):
+    def check_input(self, idx, owner="GPT.forward", crop=False):
         idx = check_indices(owner, idx, self.vocab_size)
-        if idx.ndim != 2 or idx.shape[1] == 0:
-            raise ValueError(f"{owner}: idx has shape {idx.shape}, expected (N, T) token ids "
-                             f"with T >= 1")
+        check_input_shape(owner, idx, ("N", "T"), {}, "idx")
+        if not crop:  # generate crops to the context itself
+            check_sequence_length(owner, idx.shape[1], self.context, "context (crop it)")
         return idx
 
     def forward(self, idx):
         """Return the logits ``(N, T, vocab)`` of the token ids ``idx (N, T)``, ``T ≤ context``."""
-        idx = self._check_idx("GPT.forward", idx)
-        if idx.shape[1] > self.context:
-            raise ValueError(f"GPT.forward: idx has T = {idx.shape[1]} tokens, longer than the "
-                             f"model's context = {self.context}; crop it (generate does)")
-        self._shape = idx.shape
         x = self.tok.forward(idx)
         if self.pos is not None:
             x = self.pos.forward(x)
@@ -199,16 +192,16 @@ class GPT(Module):
         self._x = x
         return x @ self.tok.W.T                       # Z = x Eᵀ: the table, used again
 
-    def backward(self, dlogits):
-        """Store every parameter's gradient from ``dlogits (N, T, vocab)``; return None."""
-        check_forward_called("GPT.backward", self._shape)
-        dZ = as_float_array("GPT.backward", dlogits, "dlogits")
-        check_shape("GPT.backward", "dlogits", dZ, self._shape + (self.vocab_size,))
+    def backward(self, dY):
+        """Store every parameter's gradient from ``dY = ∂L/∂Z``, the logits' ``(N, T, vocab)``.
+
+        Returns None: token ids have no gradient.
+        """
         if self.head is not None:
-            dx = self.head.backward(dZ)
+            dx = self.head.backward(dY)
         else:                                         # Z = x Eᵀ: ∂L/∂x = δ E, ∂L/∂E = δᵀ x
-            dx = dZ @ self.tok.W
-            dE_head = dZ.reshape(-1, self.vocab_size).T @ self._x.reshape(-1, self.d_model)
+            dx = matmul_grad_X(dY, self.tok.W.T)
+            dE_head = matmul_grad_W(as_rows(dY), as_rows(self._x)).T
         dx = self.ln_f.backward(dx)
         for block in reversed(self.blocks):
             dx = block.backward(dx)
@@ -248,7 +241,7 @@ class GPT(Module):
         -------
         ndarray of int, shape (N, T0 + max_new_tokens)
         """
-        idx = self._check_idx("GPT.generate", idx)
+        idx = self.check_input(idx, "GPT.generate", crop=True)
         if isinstance(max_new_tokens, (bool, np.bool_)) or not isinstance(
                 max_new_tokens, numbers.Integral) or max_new_tokens < 0:
             raise ValueError(f"GPT.generate: max_new_tokens must be an integer >= 0, "

@@ -13,33 +13,10 @@ Both functions only slice, reshape and add, so they also run on NumPy object
 arrays of SymPy symbols (the book's exact checks).
 """
 
-import numbers
-
 import numpy as np
 from numpy.lib.stride_tricks import sliding_window_view
 
-__all__ = ["as_pair", "conv_output_size", "check_conv_input", "im2col", "col2im"]
-
-
-def as_pair(owner, name, value, *, minimum):
-    """Return ``value`` (an int or a pair of ints, each ``>= minimum``) as a pair of ints.
-
-    Raises
-    ------
-    TypeError
-        If ``value`` is not an int or a pair of ints (a float, a bool, a string).
-    ValueError
-        If an entry is below ``minimum`` or a sequence does not have two entries.
-    """
-    pair = (value, value) if not isinstance(value, (tuple, list)) else tuple(value)
-    if len(pair) != 2:
-        raise ValueError(f"{owner}: {name} must be an int or a pair of ints, got {value!r}")
-    for v in pair:
-        if isinstance(v, (bool, np.bool_)) or not isinstance(v, numbers.Integral):
-            raise TypeError(f"{owner}: {name} must be an int or a pair of ints, got {value!r}")
-        if v < minimum:
-            raise ValueError(f"{owner}: {name} must be >= {minimum}, got {value!r}")
-    return int(pair[0]), int(pair[1])
+__all__ = ["conv_output_size", "im2col", "col2im"]
 
 
 def conv_output_size(size, kernel, stride, padding):
@@ -55,25 +32,6 @@ def conv_output_size(size, kernel, stride, padding):
         Zero or negative when the kernel does not fit into the padded input.
     """
     return (size + 2 * padding - kernel) // stride + 1
-
-
-def check_conv_input(owner, shape, kernel, stride, padding):
-    """Raise a ValueError naming ``owner`` unless a 4-D input of ``shape`` fits the kernel.
-
-    Returns
-    -------
-    (OH, OW) : tuple of int
-        The output height and width.
-    """
-    if len(shape) != 4:
-        raise ValueError(f"{owner}: input must be 4-D (N, C, H, W), got shape {tuple(shape)}")
-    H, W = shape[2:]
-    (kh, kw), (sh, sw), (ph, pw) = kernel, stride, padding
-    if kh > H + 2 * ph or kw > W + 2 * pw:
-        raise ValueError(
-            f"{owner}: kernel {kh}×{kw} is larger than the padded input "
-            f"{H + 2 * ph}×{W + 2 * pw} (input {H}×{W}, padding {ph}, {pw})")
-    return conv_output_size(H, kh, sh, ph), conv_output_size(W, kw, sw, pw)
 
 
 def _padded_channels_last(X, padding):

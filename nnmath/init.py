@@ -14,7 +14,7 @@ import numbers
 
 import numpy as np
 
-from .module import check_rng
+from .checks import check_rng
 
 __all__ = ["naive_normal", "lecun_normal", "xavier_normal", "he_normal", "INITIALISERS"]
 

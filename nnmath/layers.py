@@ -8,10 +8,15 @@ import numpy as np
 
 from .init import INITIALISERS
 from .matmul import matmul_forward, matmul_grad_W, matmul_grad_X
-from .module import (Module, as_float_array, check_count, check_float_dtype,
-                     check_forward_called, check_rng)
+from .checks import check_count, check_float_dtype, check_rng
+from .module import Module
 
-__all__ = ["Linear", "bias_grad"]
+__all__ = ["Linear", "bias_grad", "as_rows"]
+
+
+def as_rows(A):
+    """``A (..., k)`` as the matrix ``(prod(...), k)`` of its rows: a view, no copy."""
+    return A.reshape(-1, A.shape[-1])
 
 
 def bias_grad(dY):
@@ -110,24 +115,21 @@ class Linear(Module):
         self.db = None
         self._X = None
 
+    input_shape = ("N", "...", "in_features")  # checked by the Module base
+
+    def check_input(self, X):
+        # a float32 layer computes in float32, whatever the dtype of the data
+        return super().check_input(X).astype(self.W.dtype, copy=False)
+
     def forward(self, X):
         """Return ``X W + b`` for ``X`` of shape (N, in_features) or (..., in_features).
 
         Leading axes (e.g. ``(N, T, in)`` in sequence models, chapter 26) are
         flattened into one batch axis and restored on the output.
         """
-        X = as_float_array("Linear.forward", X, "X").astype(self.W.dtype, copy=False)
-        if X.ndim < 2 or X.shape[-1] != self.in_features:
-            raise ValueError(
-                f"Linear.forward: X has shape {X.shape}, expected (N, {self.in_features})"
-                f" for Linear({self.in_features}, {self.out_features})"
-                f" (or (..., {self.in_features}), e.g. (N, T, {self.in_features}))"
-            )
         self._X = X
-        X2 = X if X.ndim == 2 else X.reshape(-1, self.in_features)  # a view, no copy
-        Y = matmul_forward(X2, self.W)
-        Y += self.b  # in place: the product is a fresh array, no second (N, C) allocation
-        return Y if X.ndim == 2 else Y.reshape(X.shape[:-1] + (self.out_features,))
+        Y = matmul_forward(as_rows(X), self.W) + self.b
+        return Y.reshape(X.shape[:-1] + (self.out_features,))
 
     # Sequential.backward(..., input_grad=False) may ask this layer to skip dX.
     can_skip_input_grad = True
@@ -139,22 +141,12 @@ class Linear(Module):
         forward pass) is skipped and None is returned: training never needs
         the gradient with respect to the data.
         """
-        check_forward_called("Linear.backward", self._X)
-        dY = as_float_array("Linear.backward", dY, "dY")
-        expected = self._X.shape[:-1] + (self.out_features,)
-        if dY.shape != expected:
-            raise ValueError(
-                f"Linear.backward: dY has shape {dY.shape}, expected {expected}"
-                f" (batch of the last forward, out_features)"
-            )
-        X, shape = self._X, dY.shape
-        if X.ndim != 2:  # (..., in): every leading position is one more row of the batch
-            X, dY = X.reshape(-1, self.in_features), dY.reshape(-1, self.out_features)
-        self.dW = matmul_grad_W(dY, X)         # Xᵀδ, chapter 5 (sums over all leading axes)
-        self.db = bias_grad(dY)                # 1ᵀδ, chapter 7
+        X, dY_rows = as_rows(self._X), as_rows(dY)  # every leading position is one more row
+        self.dW = matmul_grad_W(dY_rows, X)          # Xᵀδ, chapter 5
+        self.db = bias_grad(dY_rows)                 # 1ᵀδ, chapter 7
         if not input_grad:
             return None
-        return matmul_grad_X(dY, self.W).reshape(shape[:-1] + (self.in_features,))  # δWᵀ
+        return matmul_grad_X(dY, self.W)             # δWᵀ
 
     def parameters(self):
         return [("W", self.W, self.dW), ("b", self.b, self.db)]

@@ -9,7 +9,8 @@ Every loss is a mean over the batch, so every gradient carries a factor
 import numpy as np
 
 from .activations import softmax
-from .module import Module, as_float_array, check_forward_called
+from .targets import check_classification_targets, check_labels, check_regression_targets
+from .module import Module
 
 __all__ = [
     "one_hot", "logsumexp", "log_softmax", "mse", "mse_grad_Y",
@@ -44,7 +45,7 @@ def one_hot(labels, num_classes, *, dtype=np.float64):
     array([[0., 0., 1.],
            [1., 0., 0.]])
     """
-    labels = _check_labels("one_hot", labels, num_classes)
+    labels = check_labels("one_hot", labels, num_classes)
     T = np.zeros((labels.shape[0], num_classes), dtype=dtype)
     T[np.arange(labels.shape[0]), labels] = 1
     return T
@@ -214,86 +215,47 @@ def softmax_cross_entropy_grad_Z(Z, T):
     return cross_entropy_grad_from_probs(softmax(Z), T)
 
 
-# -- validation --------------------------------------------------------------
-
-def _check_labels(owner, labels, num_classes):
-    """Integer labels of shape (N,) within [0, num_classes); returned as intp."""
-    try:
-        labels = np.asarray(labels)
-    except (ValueError, TypeError) as err:
-        raise TypeError(f"{owner}: labels are not a numeric array ({err})") from None
-    if labels.ndim != 1:
-        raise ValueError(f"{owner}: labels must have shape (N,), got {labels.shape}")
-    kind = labels.dtype.kind
-    if kind == "f":
-        if not np.all(np.isfinite(labels)) or np.any(labels != np.round(labels)):
-            bad = labels[~np.isfinite(labels) | (labels != np.round(labels))][0]
-            raise ValueError(f"{owner}: labels must be integers, got {bad.item()!r}")
-    elif kind not in "iu":
-        raise TypeError(f"{owner}: labels must be integers, got dtype {labels.dtype}")
-    if labels.size and labels.min() < 0:
-        raise ValueError(f"{owner}: labels must be non-negative, got {labels.min().item()!r}")
-    if labels.size and labels.max() >= num_classes:
-        raise ValueError(
-            f"{owner}: label {labels.max().item()!r} is out of range for {num_classes} classes"
-            f" (valid: 0 to {num_classes - 1})"
-        )
-    return labels.astype(np.intp)
-
-
-def _check_batch(owner, Y, T, names):
-    if Y.ndim < 1 or Y.shape[0] == 0:
-        raise ValueError(f"{owner}: empty batch, {names[0]} has shape {Y.shape}")
-    if Y.shape != T.shape:
-        if Y.ndim >= 1 and T.ndim >= 1 and Y.shape[0] != T.shape[0]:
-            raise ValueError(
-                f"{owner}: batch sizes differ, {names[0]} has shape {Y.shape}"
-                f" and {names[1]} has shape {T.shape}"
-            )
-        raise ValueError(
-            f"{owner}: {names[1]} has shape {T.shape}, expected {Y.shape} (the shape of {names[0]})"
-        )
-
-
 # -- modules -----------------------------------------------------------------
 
 class MSE(Module):
     r"""Mean squared error ``L = 1/(2N) Σ_n ‖y_n − t_n‖²`` (chapter 8).
 
-    ``forward(Y, T)`` returns the loss as a float and caches ``Y`` and ``T``;
-    ``backward()`` returns ``∂L/∂Y = (Y − T)/N``. ``T`` is cast to the dtype
-    of ``Y`` so float32 predictions give a float32 gradient.
+    ``forward(Y, targets)`` returns the loss as a float and caches both;
+    ``backward()`` returns ``∂L/∂Y = (Y − targets)/N``. The targets are cast to
+    the dtype of ``Y`` so float32 predictions give a float32 gradient.
     """
+
+    input_name = "Y"
+    takes_upstream = False  # backward() starts the chain
 
     def __init__(self):
         self._Y = None
-        self._T = None
+        self._targets = None
 
-    def forward(self, Y, T):
-        """Return the loss ``1/(2N) Σ_n ‖y_n − t_n‖²`` as a float; cache ``Y`` and ``T``.
+    def check_inputs(self, Y, targets):
+        return check_regression_targets("MSE.forward", Y, targets), {}
+
+    def forward(self, Y, targets):
+        """Return the loss ``1/(2N) Σ_n ‖y_n − t_n‖²`` as a float; cache ``Y`` and the targets.
 
         Parameters
         ----------
         Y : array, shape (N, ...)
             Predictions.
-        T : array, shape of ``Y``
-            Targets, cast to the dtype of ``Y``.
+        targets : array, shape of ``Y``
+            Cast to the dtype of ``Y``.
 
         Returns
         -------
         float
         """
-        Y = as_float_array("MSE.forward", Y, "Y")
-        T = as_float_array("MSE.forward", T, "T")
-        _check_batch("MSE.forward", Y, T, ("Y", "T"))
-        self._Y, self._T = Y, T.astype(Y.dtype, copy=False)
-        return float(mse(self._Y, self._T))
+        self._Y, self._targets = Y, targets
+        return float(mse(Y, targets))
 
     def backward(self, dL=None):
-        """Return ``(Y − T)/N``, times ``dL`` if an upstream scalar is given."""
-        check_forward_called("MSE.backward", self._Y)
-        grad = mse_grad_Y(self._Y, self._T)
-        return grad if dL is None else grad * dL
+        """Return ``(Y − targets)/N``, times ``dL`` if an upstream scalar is given."""
+        dY = mse_grad_Y(self._Y, self._targets)
+        return dY if dL is None else dY * dL
 
 
 class SoftmaxCrossEntropy(Module):
@@ -303,83 +265,44 @@ class SoftmaxCrossEntropy(Module):
     class labels of shape (N,) or one-hot targets of shape (N, C) (rows of
     probabilities summing to 1 are accepted too); it returns the loss as a
     float, computed with log-sum-exp so it stays finite for logits of ±1000.
-    It caches ``P = softmax(Z)`` and the targets; ``backward()`` returns
-    ``∂L/∂Z = (P − T)/N``. Logits ``(N, T, C)`` with labels ``(N, T)`` (sequence
-    models, chapter 28) count every position as a row: the mean is over ``N·T``.
+    It caches ``P = softmax(Z)`` and the one-hot targets; ``backward()`` returns
+    ``∂L/∂Z = (P − targets)/N``. Logits ``(N, T, C)`` with labels ``(N, T)``
+    (sequence models, chapter 28) count every position as a row: the mean is
+    over ``N·T``.
     """
+
+    input_name = "Z"
+    takes_upstream = False  # backward() starts the chain
 
     def __init__(self):
         self._P = None
-        self._T = None
+        self._targets = None
         self._shape = None
 
+    def check_inputs(self, Z, labels):
+        return check_classification_targets("SoftmaxCrossEntropy.forward", Z, labels), {}
+
     def forward(self, Z, labels):
-        """Return the mean cross-entropy of ``softmax(Z)`` against ``labels``; cache ``P``, ``T``.
+        """Return the mean cross-entropy of ``softmax(Z)`` against ``labels``; cache ``P``.
 
         Parameters
         ----------
         Z : array, shape (N, C), or (N, T, C) for sequences
             Logits.
         labels : array, shape (N,) of int in ``[0, C)``, or one-hot (N, C)
-            ((N, T) or (N, T, C) with sequence logits).
+            ((N, T) or (N, T, C) with sequence logits); the base's check turns
+            them into one-hot targets, one row per row of ``Z``.
 
         Returns
         -------
         float
             ``−(1/N) Σ_n log softmax(z_n)_{t_n}``, computed with log-sum-exp.
         """
-        owner = "SoftmaxCrossEntropy.forward"
-        Z = as_float_array(owner, Z, "Z")
-        shape = Z.shape
-        if Z.ndim == 3:  # sequences: logits (N, T, C), labels (N, T); mean over all N·T positions
-            Z, labels = self._flatten_positions(owner, Z, labels)
-        if Z.ndim != 2 or Z.shape[1] == 0:
-            raise ValueError(f"{owner}: logits Z must have shape (N, C) with C >= 1, got {Z.shape}"
-                             f" (or (N, T, C) for sequences)")
-        if Z.shape[0] == 0:
-            raise ValueError(f"{owner}: empty batch, Z has shape {Z.shape}")
-        T = self._targets(owner, labels, Z)
-        self._P, self._T, self._shape = softmax(Z), T, shape
-        return float(softmax_cross_entropy(Z, T))
-
-    @staticmethod
-    def _flatten_positions(owner, Z, labels):
-        """``(N, T, C)`` logits and ``(N, T)`` labels (or ``(N, T, C)`` targets) as N·T rows."""
-        arr = np.asarray(labels)
-        if arr.shape not in (Z.shape[:2], Z.shape):
-            raise ValueError(f"{owner}: labels have shape {arr.shape}, expected {Z.shape[:2]}"
-                             f" (class indices) or {Z.shape} (one-hot) for logits {Z.shape}")
-        return Z.reshape(-1, Z.shape[2]), arr.reshape((-1,) + arr.shape[2:])
-
-    @staticmethod
-    def _targets(owner, labels, Z):
-        N, C = Z.shape
-        arr = np.asarray(labels) if not isinstance(labels, np.ndarray) else labels
-        if arr.ndim == 1:
-            if arr.shape[0] != N:
-                raise ValueError(
-                    f"{owner}: batch sizes differ, Z has shape {Z.shape} and labels have"
-                    f" shape {arr.shape}"
-                )
-            return one_hot(_check_labels(owner, arr, C), C, dtype=Z.dtype)
-        if arr.ndim == 2:
-            T = as_float_array(owner, arr, "one-hot targets")
-            if T.shape != Z.shape:
-                raise ValueError(
-                    f"{owner}: one-hot targets have shape {T.shape}, expected {Z.shape}"
-                    f" (the shape of Z)"
-                )
-            if not (np.all(T >= 0) and np.allclose(T.sum(axis=1), 1.0, atol=1e-6)):
-                raise ValueError(
-                    f"{owner}: one-hot targets must be non-negative with rows summing to 1"
-                )
-            return T.astype(Z.dtype, copy=False)
-        raise ValueError(
-            f"{owner}: labels must be class indices (N,) or one-hot (N, C), got shape {arr.shape}"
-        )
+        targets, rows = labels, Z.reshape(-1, Z.shape[-1])  # every position is a row
+        self._P, self._targets, self._shape = softmax(rows), targets, Z.shape
+        return float(softmax_cross_entropy(rows, targets))
 
     def backward(self, dL=None):
-        """Return ``(softmax(Z) − T)/N``, times ``dL`` if an upstream scalar is given."""
-        check_forward_called("SoftmaxCrossEntropy.backward", self._P)
-        grad = cross_entropy_grad_from_probs(self._P, self._T).reshape(self._shape)
-        return grad if dL is None else grad * dL
+        """Return ``(softmax(Z) − targets)/N``, times ``dL`` if an upstream scalar is given."""
+        dZ = cross_entropy_grad_from_probs(self._P, self._targets).reshape(self._shape)
+        return dZ if dL is None else dZ * dL

@@ -9,7 +9,8 @@ explicit deltas.
 
 import numpy as np
 
-from .module import Module, check_distinct_modules, check_module
+from .checks import check_distinct_modules, check_module
+from .module import Module
 
 __all__ = ["Sequential", "Residual"]
 
@@ -62,6 +63,9 @@ class Sequential(Module):
             check_module("Sequential", module, f"module {i}")
         check_distinct_modules("Sequential", modules)
         self.layers = list(modules)
+
+    def check_input(self, X):
+        return X  # each module checks its own input (the first may take integer ids)
 
     def forward(self, X):
         """Run ``X`` through every module in order and return the last output."""
@@ -158,7 +162,6 @@ class Residual(Module):
 
     def forward(self, X):
         """Return ``X + module(X)``."""
-        X = np.asarray(X)
         F = self.module.forward(X)
         if np.shape(F) != X.shape:
             raise ValueError(f"Residual.forward: the module {type(self.module).__name__} maps "

@@ -1,19 +1,51 @@
-"""The base class of every layer, activation and loss, and the input checks they share.
+"""The base class of every layer, activation and loss, and the protocol they share.
 
 A :class:`Module` has a ``forward`` that caches what its ``backward`` needs, and
-a ``backward`` that turns the upstream gradient ``δ = ∂L/∂out`` into
-``∂L/∂in`` (chapter 9 chains them into backpropagation). Modules with
-parameters also store the gradients of the parameters and list them in
-:meth:`Module.parameters`; optimisers update the parameter arrays in place.
+a ``backward`` that turns the upstream gradient ``dY = ∂L/∂Y`` into ``∂L/∂X``
+(chapter 9 chains them into backpropagation). Modules with parameters also
+store the gradients of the parameters and list them in :meth:`Module.parameters`;
+optimisers update the parameter arrays in place.
+
+The base runs the checks every layer shares, so that a layer's ``forward`` and
+``backward`` show the mathematics alone: before ``forward``, the input becomes a
+float array of the shape the layer declares (:attr:`Module.input_shape`,
+:meth:`Module.check_input`); before ``backward``, ``dY`` must come after a
+forward pass and have the shape of its output (:func:`nnmath.checks.check_upstream`).
 """
 
-import numbers
+import functools
 
 import numpy as np
 
-__all__ = ["Module", "as_float_array", "check_shape", "check_forward_called", "check_module",
-           "check_distinct_modules", "check_nonempty", "check_count", "check_real",
-           "check_float_dtype", "check_rng"]
+from .checks import (as_float_array, check_count, check_distinct_modules,  # noqa: F401
+                     check_float_dtype, check_forward_called, check_input_shape, check_module,
+                     check_nonempty, check_real, check_rng, check_shape, check_upstream)
+
+__all__ = ["Module"]
+
+
+def _checked_forward(forward):
+    """``forward`` behind the shared input check; it records the output's shape for backward."""
+    @functools.wraps(forward)
+    def checked(self, *args, **kwargs):
+        args, kwargs = self.check_inputs(*args, **kwargs)
+        Y = forward(self, *args, **kwargs)
+        self._output_shape = np.shape(Y)  # () for a loss's float: forward has run
+        return Y
+    return checked
+
+
+def _checked_backward(backward):
+    """``backward`` behind the shared upstream check: after forward, ``dY`` of the output's shape."""
+    @functools.wraps(backward)
+    def checked(self, *args, **kwargs):
+        owner = f"{type(self).__name__}.backward"
+        if not self.takes_upstream:  # a loss: backward() starts the chain
+            check_forward_called(owner, self._output_shape)
+            return backward(self, *args, **kwargs)
+        dY, *rest = args if args else (kwargs.pop("dY"),)
+        return backward(self, check_upstream(owner, dY, self._output_shape), *rest, **kwargs)
+    return checked
 
 
 class Module:
@@ -24,19 +56,66 @@ class Module:
     holding modules) overrides :meth:`children`. Calling a module calls its
     ``forward``.
 
+    The base wraps every subclass's ``forward`` and ``backward`` in the shared
+    checks (:meth:`check_input`, then the upstream gradient's shape), once, when
+    the class is defined; ``help()`` and the docs show the layer's own signature
+    and docstring.
+
     Gradients follow one rule, in the layers as in :class:`nnmath.autodiff.Tensor`:
     ``backward`` *sets* them (``dW = Xᵀδ`` replaces the previous ``dW``);
-    nothing accumulates across calls.
+    nothing accumulates across calls. A module keeps what its backward needs,
+    which may be the caller's input array itself (as PyTorch keeps saved
+    tensors): edit ``X`` in place only after ``backward``.
     """
 
     training = True  # read by the layers that differ between training and evaluation
 
-    def forward(self, *inputs):
+    #: The input ``forward`` takes: axis names, ``"..."`` for any number of axes, a
+    #: name that is an int attribute of the module (``"in_features"``) fixed to it;
+    #: a list gives alternatives; None accepts any shape.
+    input_shape = None
+    input_name = "X"  # what messages call the input (a loss's is Y or Z)
+    #: False for a loss: its ``backward()`` takes no upstream gradient.
+    takes_upstream = True
+    _output_shape = None  # the shape of the last forward's output: what dY must have
+
+    def __init_subclass__(cls, **kwargs):
+        super().__init_subclass__(**kwargs)
+        own = vars(cls)
+        if "forward" in own:
+            cls.forward = _checked_forward(own["forward"])
+        if "backward" in own:
+            cls.backward = _checked_backward(own["backward"])
+
+    def check_inputs(self, X, *args, **kwargs):
+        """``(args, kwargs)`` of ``forward``, checked: by default :meth:`check_input` on ``X``.
+
+        A module whose forward takes more than ``X`` (a loss's targets, an RNN's
+        ``h0``) overrides this.
+        """
+        return (self.check_input(X), *args), kwargs
+
+    def check_input(self, X):
+        """Return ``X`` as a float array of an accepted :attr:`input_shape`, or raise.
+
+        Layers with more to check (a kernel that must fit, integer indices)
+        override this and call ``super().check_input(X)``.
+        """
+        owner = f"{type(self).__name__}.forward"
+        X = as_float_array(owner, X, self.input_name)
+        if self.input_shape is not None:
+            spec = self.input_shape if isinstance(self.input_shape, list) else [self.input_shape]
+            sizes = {name: getattr(self, name) for s in spec for name in s
+                     if isinstance(getattr(self, name, None), int)}
+            check_input_shape(owner, X, self.input_shape, sizes, self.input_name)
+        return X
+
+    def forward(self, X):
         """Compute the output and cache what :meth:`backward` needs."""
         raise NotImplementedError(f"{type(self).__name__}.forward is not implemented")
 
     def backward(self, dY):
-        """Return ``∂L/∂input`` given ``dY = ∂L/∂output``; store parameter gradients."""
+        """Return ``∂L/∂X`` given ``dY = ∂L/∂Y``; store parameter gradients."""
         raise NotImplementedError(f"{type(self).__name__}.backward is not implemented")
 
     def parameters(self):
@@ -147,166 +226,3 @@ class Module:
 
     def __repr__(self):
         return f"{type(self).__name__}()"
-
-
-def as_float_array(owner, value, what="input"):
-    """Return ``value`` as a floating-point ndarray, or raise naming ``owner``.
-
-    Floating arrays keep their dtype (float32 stays float32); integer and
-    boolean arrays become float64.
-
-    Parameters
-    ----------
-    owner : str
-        Name used in error messages, e.g. ``"Linear.forward"``.
-    value : array_like
-    what : str, optional
-        What the value is, e.g. ``"X"`` or ``"dY"``.
-
-    Returns
-    -------
-    ndarray of a floating dtype
-
-    Raises
-    ------
-    TypeError
-        If ``value`` is not a real numeric array (strings, objects, complex,
-        ragged lists).
-    """
-    try:
-        arr = np.asarray(value)
-    except (ValueError, TypeError) as err:  # ragged nested lists
-        raise TypeError(f"{owner}: {what} is not a numeric array ({err})") from None
-    kind = arr.dtype.kind
-    if kind == "f":
-        return arr
-    if kind in "iub":
-        return arr.astype(np.float64)
-    raise TypeError(
-        f"{owner}: {what} must be a real numeric array, got dtype {arr.dtype}"
-        f" (of type {type(value).__name__})"
-    )
-
-
-def check_shape(owner, what, arr, expected):
-    """Raise ``ValueError`` naming ``owner`` unless ``arr.shape == expected``."""
-    if arr.shape != tuple(expected):
-        raise ValueError(
-            f"{owner}: {what} has shape {arr.shape}, expected {tuple(expected)}"
-        )
-
-
-def check_forward_called(owner, cached):
-    """Raise ``ValueError`` if ``backward`` runs before ``forward`` (nothing cached)."""
-    if cached is None:
-        raise ValueError(f"{owner}: backward called before forward (nothing cached)")
-
-
-def check_nonempty(owner, X):
-    """Raise ``ValueError`` naming ``owner`` if ``X`` holds no sample (``N = X.shape[0] = 0``)."""
-    if X.shape[0] == 0:
-        raise ValueError(f"{owner}: X has shape {X.shape}, an empty batch; "
-                         f"expected at least one sample (N ≥ 1)")
-
-
-def check_module(owner, value, what="module", *, methods=("forward", "backward")):
-    """Raise a TypeError naming ``owner`` unless ``value`` is a module instance.
-
-    Catches the two slips that otherwise fail deep inside with a missing-argument
-    error: passing the class (``Tanh`` for ``Tanh()``) and passing something
-    else entirely (e.g. the loss where the model goes).
-    """
-    if isinstance(value, type):
-        raise TypeError(f"{owner}: {what} is the class {value.__name__}, not an instance; "
-                        f"write {value.__name__}(...)")
-    missing = [m for m in methods if not callable(getattr(value, m, None))]
-    if missing:
-        raise TypeError(f"{owner}: {what} ({type(value).__name__}) has no callable "
-                        f"{' or '.join(missing)}(); expected a module with "
-                        f"{', '.join(methods)}")
-    return value
-
-
-def check_distinct_modules(owner, modules):
-    """Raise a ValueError naming ``owner`` if one module instance appears twice in ``modules``.
-
-    The search goes into containers (``children()``), so ``Sequential(layer,
-    Residual(layer))`` is caught too. A position is the index in ``modules``,
-    then the index among each container's children: ``"1.0"`` is the first
-    module inside module 1. Why refuse: a module keeps its last forward pass for
-    its backward and *sets* its gradients, so a second use overwrites the first
-    (wrong gradients) and a shared weight is listed, and stepped, twice.
-    """
-    seen = {}  # id(module) -> its first position
-
-    def visit(module, position):
-        if id(module) in seen:
-            name = type(module).__name__
-            raise ValueError(
-                f"{owner}: module {position} ({name}) is the same instance as module "
-                f"{seen[id(module)]}; a module keeps its last forward pass for backward, so "
-                f"using one instance twice gives wrong gradients. Use separate instances "
-                f"(a new {name}(...) for each place)")
-        seen[id(module)] = position
-        get = getattr(module, "children", None)
-        for i, child in enumerate(get() if callable(get) else []):
-            visit(child, f"{position}.{i}")
-
-    for i, module in enumerate(modules):
-        visit(module, str(i))
-
-
-# -- argument checks of constructors -------------------------------------------
-# Each takes the name of its caller (``owner``, e.g. ``"Conv2d"``) for its message.
-
-def check_count(owner, name, value):
-    """Return ``value`` as an int ≥ 1 (a size), or raise naming ``owner``.
-
-    Raises ``TypeError`` unless ``value`` is an integer (a bool is not) and
-    ``ValueError`` unless it is positive.
-    """
-    if isinstance(value, (bool, np.bool_)) or not isinstance(value, numbers.Integral):
-        raise TypeError(f"{owner}: {name} must be an integer, got {value!r}")
-    if value < 1:
-        raise ValueError(f"{owner}: {name} must be positive, got {value}")
-    return int(value)
-
-
-def check_real(owner, name, value, valid=None, bound=None):
-    """Return ``value`` as a float, or raise naming ``owner``.
-
-    Raises ``TypeError`` unless ``value`` is a real number (a bool is not). With
-    ``valid`` (a predicate), also ``ValueError`` unless ``value`` is finite and
-    ``valid(value)``; ``bound`` says the range in the message, e.g. ``"> 0"``.
-    """
-    if isinstance(value, (bool, np.bool_)) or not isinstance(value, numbers.Real):
-        raise TypeError(f"{owner}: {name} must be a real number, got {value!r}")
-    if valid is not None and not (np.isfinite(value) and valid(value)):
-        raise ValueError(f"{owner}: {name} must be finite and {bound}, got {value!r}")
-    return float(value)
-
-
-def check_float_dtype(owner, dtype):
-    """Return ``np.dtype(dtype)``, or raise ``TypeError`` naming ``owner`` unless it is floating."""
-    try:
-        dtype = np.dtype(dtype)
-    except TypeError:
-        raise TypeError(f"{owner}: dtype must be a floating dtype, got {dtype!r}") from None
-    if dtype.kind != "f":
-        raise TypeError(f"{owner}: dtype must be a floating dtype, got {dtype}")
-    return dtype
-
-
-def check_rng(owner, rng, *, optional=False):
-    """Return ``rng``, or raise ``TypeError`` naming ``owner`` unless it is a numpy Generator.
-
-    With ``optional=True``, ``None`` is allowed and gives a fresh unseeded
-    generator.
-    """
-    if optional and rng is None:
-        return np.random.default_rng()
-    if not isinstance(rng, np.random.Generator):
-        allowed = " or None" if optional else ""
-        raise TypeError(f"{owner}: rng must be a numpy.random.Generator{allowed}, "
-                        f"got {type(rng).__name__}")
-    return rng

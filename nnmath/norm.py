@@ -17,8 +17,9 @@ The backward pass never builds the ``M × M`` Jacobian of a group of size ``M``:
 
 import numpy as np
 
-from .module import (Module, as_float_array, check_count, check_float_dtype,
-                     check_forward_called, check_real)
+from .checks import check_batch_variance, check_count, check_float_dtype, check_real
+from .layers import as_rows
+from .module import Module
 
 __all__ = ["standardize", "standardize_grad_X", "affine_grads", "LayerNorm", "BatchNorm"]
 
@@ -56,12 +57,12 @@ def standardize(X, axis, eps):
     return centred * inv_std, inv_std, var
 
 
-def standardize_grad_X(G, Xhat, inv_std, axis):
-    r"""Gradient through :func:`standardize`, given ``G = ∂L/∂x̂``.
+def standardize_grad_X(dY, Xhat, inv_std, axis):
+    r"""Gradient through :func:`standardize`, given its upstream gradient ``dY = ∂L/∂x̂``.
 
     Parameters
     ----------
-    G : ndarray, shape of ``Xhat``
+    dY : ndarray, shape of ``Xhat``
         Upstream gradient with respect to ``x̂`` (``γ ⊙ δ`` in a layer).
     Xhat, inv_std : ndarray
         From :func:`standardize`.
@@ -77,13 +78,13 @@ def standardize_grad_X(G, Xhat, inv_std, axis):
     .. math:: \frac{\partial L}{\partial x} = \frac{1}{s}\Bigl(g - \bar g
               - \hat x\, \overline{g \odot \hat x}\Bigr)
 
-    with bars the means over ``axis``: ``g`` times the Jacobian
+    with ``g = dY`` and bars the means over ``axis``: ``g`` times the Jacobian
     ``(1/s)(I − 11ᵀ/M − x̂x̂ᵀ/M)`` of each group (chapter :ref:`ch-layer-norm`),
     exact for every ``eps``.
     """
-    mean_G = G.mean(axis=axis, keepdims=True)
-    mean_GX = np.mean(G * Xhat, axis=axis, keepdims=True)
-    return inv_std * (G - mean_G - Xhat * mean_GX)
+    mean_g = dY.mean(axis=axis, keepdims=True)
+    mean_gx = np.mean(dY * Xhat, axis=axis, keepdims=True)
+    return inv_std * (dY - mean_g - Xhat * mean_gx)
 
 
 def affine_grads(dY, Xhat, axis):
@@ -102,24 +103,6 @@ def affine_grads(dY, Xhat, axis):
         entries collects all their gradients (chapter :ref:`ch-layer-norm`).
     """
     return np.sum(dY * Xhat, axis=axis), np.sum(dY, axis=axis)
-
-
-# -- argument checks -------------------------------------------------------------
-
-def _check_eps(owner, eps):
-    return check_real(owner, "eps", eps, lambda v: v > 0, "> 0")
-
-
-def _check_momentum(owner, momentum):
-    return check_real(owner, "momentum", momentum, lambda v: 0 <= v <= 1, "in [0, 1]")
-
-
-def _check_upstream(owner, dY, shape):
-    dY = as_float_array(f"{owner}.backward", dY, "dY")
-    if dY.shape != shape:
-        raise ValueError(f"{owner}.backward: dY has shape {dY.shape}, expected {shape} "
-                         f"(the shape of the last forward's output)")
-    return dY
 
 
 # -- LayerNorm -------------------------------------------------------------------
@@ -164,7 +147,7 @@ class LayerNorm(Module):
 
     def __init__(self, features, *, eps=1e-5, dtype=np.float64):
         self.features = check_count("LayerNorm", "features", features)
-        self.eps = _check_eps("LayerNorm", eps)
+        self.eps = check_real("LayerNorm", "eps", eps, lambda v: v > 0, "> 0")
         dtype = check_float_dtype("LayerNorm", dtype)
         self.gamma = np.ones(self.features, dtype=dtype)
         self.beta = np.zeros(self.features, dtype=dtype)
@@ -173,22 +156,17 @@ class LayerNorm(Module):
         self._Xhat = None
         self._inv_std = None
 
+    input_shape = ("...", "features")
+
     def forward(self, X):
         """Return ``γ ⊙ x̂ + β`` for ``X`` of shape (..., features); cache ``x̂`` and ``1/s``."""
-        X = as_float_array("LayerNorm.forward", X, "X")
-        if X.ndim < 1 or X.shape[-1] != self.features:
-            raise ValueError(f"LayerNorm.forward: X has shape {X.shape}, expected "
-                             f"(..., {self.features}) for LayerNorm({self.features})")
         self._Xhat, self._inv_std, _ = standardize(X, -1, self.eps)
         return self._Xhat * self.gamma + self.beta
 
     def backward(self, dY):
         """Store ``dgamma``, ``dbeta``; return ``dX`` (the compact rule of chapter ch-layer-norm)."""
-        check_forward_called("LayerNorm.backward", self._Xhat)
-        dY = _check_upstream("LayerNorm", dY, self._Xhat.shape)
-        rows = dY.reshape(-1, self.features)  # every leading axis is a batch axis
-        # Σ δ ⊙ x̂ and Σ δ over the rows
-        self.dgamma, self.dbeta = affine_grads(rows, self._Xhat.reshape(rows.shape), 0)
+        # Σ δ ⊙ x̂ and Σ δ over the rows: every leading axis is a batch axis
+        self.dgamma, self.dbeta = affine_grads(as_rows(dY), as_rows(self._Xhat), 0)
         # ∂L/∂x = (1/s)(g − mean g − x̂ mean(g ⊙ x̂)), g = γ ⊙ δ, per row
         return standardize_grad_X(dY * self.gamma, self._Xhat, self._inv_std, -1)
 
@@ -253,8 +231,9 @@ class BatchNorm(Module):
 
     def __init__(self, features, *, eps=1e-5, momentum=0.1, dtype=np.float64):
         self.features = check_count("BatchNorm", "features", features)
-        self.eps = _check_eps("BatchNorm", eps)
-        self.momentum = _check_momentum("BatchNorm", momentum)
+        self.eps = check_real("BatchNorm", "eps", eps, lambda v: v > 0, "> 0")
+        self.momentum = check_real("BatchNorm", "momentum", momentum,
+                                   lambda v: 0 <= v <= 1, "in [0, 1]")
         dtype = check_float_dtype("BatchNorm", dtype)
         self.gamma = np.ones(self.features, dtype=dtype)
         self.beta = np.zeros(self.features, dtype=dtype)
@@ -266,26 +245,24 @@ class BatchNorm(Module):
         self._inv_std = None
         self._train_mode = None  # the mode of the last forward
 
+    input_shape = [("N", "features"), ("N", "features", "height", "width")]
+
+    def check_input(self, X):
+        X = super().check_input(X)
+        if self.training:
+            check_batch_variance("BatchNorm.forward", X, self.features)
+        return X
+
     def _layout(self, X):
         """The reduction axes and the shape that broadcasts a (F,) vector against ``X``."""
-        if X.ndim == 2 and X.shape[1] == self.features:
-            return 0, (1, self.features)
-        if X.ndim == 4 and X.shape[1] == self.features:
-            return (0, 2, 3), (1, self.features, 1, 1)
-        raise ValueError(f"BatchNorm.forward: X has shape {X.shape}, expected (N, {self.features}) "
-                         f"or (N, {self.features}, H, W) for BatchNorm({self.features})")
+        return (0, (1, self.features)) if X.ndim == 2 else ((0, 2, 3), (1, self.features, 1, 1))
 
     def forward(self, X):
         """Normalise ``X`` with batch statistics (training) or running ones (eval)."""
-        X = as_float_array("BatchNorm.forward", X, "X")
         axis, vec = self._layout(X)
         gamma, beta = self.gamma.reshape(vec), self.beta.reshape(vec)
         if self.training:
             M = X.size // self.features
-            if M < 2:
-                raise ValueError(f"BatchNorm.forward: in training mode each feature needs at "
-                                 f"least 2 values to have a variance, got X of shape {X.shape} "
-                                 f"({M} per feature); use eval() for single samples")
             self._Xhat, self._inv_std, var = standardize(X, axis, self.eps)
             mean = X.mean(axis=axis)
             m = self.momentum
@@ -301,15 +278,13 @@ class BatchNorm(Module):
 
     def backward(self, dY):
         """Store ``dgamma``, ``dbeta``; return ``dX`` for the mode of the last forward."""
-        check_forward_called("BatchNorm.backward", self._Xhat)
-        dY = _check_upstream("BatchNorm", dY, self._Xhat.shape)
         axis, vec = self._layout(dY)
         self.dgamma, self.dbeta = affine_grads(dY, self._Xhat, axis)  # Σ δ ⊙ x̂, Σ δ
-        G = dY * self.gamma.reshape(vec)
+        dXhat = dY * self.gamma.reshape(vec)
         if not self._train_mode:  # fixed affine map: ∂L/∂x = γ δ / √(r_var + ε)
-            return G * self._inv_std
+            return dXhat * self._inv_std
         # ∂L/∂x = (1/s)(g − mean g − x̂ mean(g ⊙ x̂)), means over the batch (and H, W)
-        return standardize_grad_X(G, self._Xhat, self._inv_std, axis)
+        return standardize_grad_X(dXhat, self._Xhat, self._inv_std, axis)
 
     def parameters(self):
         return [("gamma", self.gamma, self.dgamma), ("beta", self.beta, self.dbeta)]

@@ -6,7 +6,8 @@ lives in the optimiser (:class:`nnmath.SGD` with ``weight_decay``).
 
 import numpy as np
 
-from .module import Module, as_float_array, check_forward_called, check_real, check_rng
+from .checks import check_real, check_rng
+from .module import Module
 
 __all__ = ["Dropout"]
 
@@ -50,12 +51,9 @@ class Dropout(Module):
         self.p = float(p)
         self.rng = check_rng("Dropout", rng)
         self._scale = None  # m / (1 − p) of the last training forward; 1.0 after an eval one
-        self._shape = None
 
     def forward(self, X):
         """Return ``m ⊙ X / (1 − p)`` in training mode, ``X`` in evaluation mode."""
-        X = as_float_array("Dropout.forward", X, "X")
-        self._shape = X.shape
         if not self.training:
             self._scale = 1.0
             return X
@@ -65,11 +63,6 @@ class Dropout(Module):
 
     def backward(self, dY):
         """Return ``dY ⊙ m / (1 − p)``: the Jacobian ``diag(m / (1 − p))`` (identity in eval)."""
-        check_forward_called("Dropout.backward", self._scale)
-        dY = as_float_array("Dropout.backward", dY, "dY")
-        if dY.shape != self._shape:
-            raise ValueError(f"Dropout.backward: dY has shape {dY.shape}, expected "
-                             f"{self._shape} (the shape of the last forward's output)")
         return dY * self._scale
 
     def __repr__(self):

@@ -15,8 +15,9 @@ because nothing is subtracted. So the backward pass is
 
 import numpy as np
 
-from .module import (Module, as_float_array, check_count, check_float_dtype,
-                     check_forward_called, check_real, check_shape)
+from .checks import check_count, check_float_dtype, check_real
+from .layers import as_rows
+from .module import Module
 
 __all__ = ["rms_normalize", "rms_normalize_grad_X", "RMSNorm"]
 
@@ -40,12 +41,12 @@ def rms_normalize(X, eps):
     return X * inv_rms, inv_rms
 
 
-def rms_normalize_grad_X(G, Xhat, inv_rms):
-    r"""Gradient through :func:`rms_normalize`, given ``G = ∂L/∂x̂``.
+def rms_normalize_grad_X(dY, Xhat, inv_rms):
+    r"""Gradient through :func:`rms_normalize`, given its upstream gradient ``dY = ∂L/∂x̂``.
 
     Parameters
     ----------
-    G, Xhat : ndarray, shape (..., D)
+    dY, Xhat : ndarray, shape (..., D)
     inv_rms : ndarray, shape (..., 1)
 
     Returns
@@ -56,10 +57,10 @@ def rms_normalize_grad_X(G, Xhat, inv_rms):
     -----
     .. math:: \frac{\partial L}{\partial x} = \frac1r\bigl(g - \hat x\,\overline{g \odot \hat x}\bigr)
 
-    with the bar the mean over the row: ``g`` times the Jacobian
+    with ``g = dY`` and the bar the mean over the row: ``g`` times the Jacobian
     ``(1/r)(I − x̂x̂ᵀ/D)`` of the row, exact for every ``eps``.
     """
-    return inv_rms * (G - Xhat * np.mean(G * Xhat, axis=-1, keepdims=True))
+    return inv_rms * (dY - Xhat * np.mean(dY * Xhat, axis=-1, keepdims=True))
 
 
 class RMSNorm(Module):
@@ -102,21 +103,16 @@ class RMSNorm(Module):
         self._Xhat = None
         self._inv_rms = None
 
+    input_shape = ("...", "features")
+
     def forward(self, X):
         """Return ``γ ⊙ X / r`` for ``X`` of shape (..., features); cache ``x̂`` and ``1/r``."""
-        X = as_float_array("RMSNorm.forward", X, "X")
-        if X.ndim < 1 or X.shape[-1] != self.features:
-            raise ValueError(f"RMSNorm.forward: X has shape {X.shape}, expected "
-                             f"(..., {self.features}) for RMSNorm({self.features})")
         self._Xhat, self._inv_rms = rms_normalize(X, self.eps)
         return self._Xhat * self.gamma
 
     def backward(self, dY):
         """Store ``dgamma``; return ``dX = (1/r)(g − x̂ mean(g ⊙ x̂))``, ``g = γ ⊙ δ``."""
-        check_forward_called("RMSNorm.backward", self._Xhat)
-        dY = as_float_array("RMSNorm.backward", dY, "dY")
-        check_shape("RMSNorm.backward", "dY", dY, self._Xhat.shape)
-        self.dgamma = np.sum((dY * self._Xhat).reshape(-1, self.features), axis=0)  # Σ δ ⊙ x̂
+        self.dgamma = np.sum(as_rows(dY * self._Xhat), axis=0)  # Σ δ ⊙ x̂ over the rows
         return rms_normalize_grad_X(dY * self.gamma, self._Xhat, self._inv_rms)
 
     def parameters(self):

@@ -12,20 +12,13 @@ registry both call, so a proof checks the code that runs.
 
 import numpy as np
 
-from .module import (Module, as_float_array, check_count, check_float_dtype,
-                     check_forward_called, check_nonempty, check_rng, check_shape)
+from .checks import (check_count, check_finite_array, check_indices, check_init,
+                     check_nonempty, check_sequence_length)
+from .module import Module
 
 __all__ = ["embedding_forward", "embedding_grad_W", "positional_grad_P", "rnn_forward",
            "rnn_grads",
            "Embedding", "PositionalEmbedding", "RNN"]
-
-
-# -- shared argument checks ----------------------------------------------------
-
-def check_init(owner, rng, dtype):
-    """Return ``(rng, dtype)`` checked: a Generator (fresh if None) and a floating dtype."""
-    dtype = check_float_dtype(owner, dtype)
-    return check_rng(owner, rng, optional=True), dtype
 
 
 # -- embeddings ----------------------------------------------------------------
@@ -79,21 +72,6 @@ def positional_grad_P(dY, max_len):
     return dP
 
 
-def check_indices(owner, indices, num_embeddings):
-    """Integer indices in ``[0, num_embeddings)`` as an intp array, or a clear error."""
-    try:
-        arr = np.asarray(indices)
-    except (TypeError, ValueError) as err:
-        raise TypeError(f"{owner}: indices are not an integer array ({err})") from None
-    if arr.dtype.kind not in "iu":
-        raise TypeError(f"{owner}: indices must be integers, got dtype {arr.dtype}")
-    if arr.size and (arr.min() < 0 or arr.max() >= num_embeddings):
-        bad = arr.min() if arr.min() < 0 else arr.max()
-        raise ValueError(f"{owner}: index {bad.item()} is out of range for "
-                         f"{num_embeddings} embeddings (valid: 0 to {num_embeddings - 1})")
-    return arr.astype(np.intp, copy=False)
-
-
 class Embedding(Module):
     r"""A lookup table ``Y = W[indices]`` of learned vectors (chapter 26).
 
@@ -133,16 +111,16 @@ class Embedding(Module):
         self.dW = None
         self._indices = None
 
+    def check_input(self, indices):
+        return check_indices("Embedding.forward", indices, self.num_embeddings)
+
     def forward(self, indices):
         """Return ``W[indices]``, shape ``indices.shape + (D,)``; cache the indices."""
-        self._indices = check_indices("Embedding.forward", indices, self.num_embeddings)
-        return embedding_forward(self.W, self._indices)
+        self._indices = indices
+        return embedding_forward(self.W, indices)
 
     def backward(self, dY):
         """Store ``dW`` (scatter-add of ``dY``, chapter 26); return None."""
-        check_forward_called("Embedding.backward", self._indices)
-        dY = as_float_array("Embedding.backward", dY, "dY")
-        check_shape("Embedding.backward", "dY", dY, self._indices.shape + (self.embedding_dim,))
         self.dW = embedding_grad_W(dY, self._indices, self.num_embeddings)
         return None
 
@@ -178,24 +156,20 @@ class PositionalEmbedding(Module):
         rng, dtype = check_init("PositionalEmbedding", rng, dtype)
         self.P = (0.1 * rng.standard_normal((self.max_len, self.dim))).astype(dtype)
         self.dP = None
-        self._T = None
+
+    input_shape = ("N", "T", "dim")
+
+    def check_input(self, X):
+        X = super().check_input(X)
+        check_sequence_length("PositionalEmbedding.forward", X.shape[1], self.max_len, "max_len")
+        return X
 
     def forward(self, X):
         """Return ``X + P[:T]`` for ``X`` of shape (N, T, D)."""
-        X = as_float_array("PositionalEmbedding.forward", X, "X")
-        if X.ndim != 3 or X.shape[2] != self.dim or not 1 <= X.shape[1] <= self.max_len:
-            raise ValueError(f"PositionalEmbedding.forward: X has shape {X.shape}, expected "
-                             f"(N, T, {self.dim}) with 1 <= T <= max_len = {self.max_len}")
-        self._T = X.shape[1]
-        return X + self.P[:self._T]
+        return X + self.P[:X.shape[1]]
 
     def backward(self, dY):
         """Store ``dP`` (the batch sum per position); return ``dY`` unchanged."""
-        check_forward_called("PositionalEmbedding.backward", self._T)
-        dY = as_float_array("PositionalEmbedding.backward", dY, "dY")
-        if dY.ndim != 3 or dY.shape[1:] != (self._T, self.dim):
-            raise ValueError(f"PositionalEmbedding.backward: dY has shape {dY.shape}, "
-                             f"expected (N, {self._T}, {self.dim})")
         self.dP = positional_grad_P(dY, self.max_len)
         return dY
 
@@ -239,12 +213,12 @@ def rnn_forward(X, Wx, Wh, b, h0):
     return np.swapaxes(Hs, 0, 1)
 
 
-def rnn_grads(dH, X, Hs, h0, Wx, Wh):
-    r"""Backpropagation through time: gradients of ``rnn_forward`` given ``dH = ∂L/∂Hs``.
+def rnn_grads(dY, X, Hs, h0, Wx, Wh):
+    r"""Backpropagation through time: gradients of ``rnn_forward`` given ``dY = ∂L/∂Hs``.
 
     Parameters
     ----------
-    dH : array, shape (N, T, H)
+    dY : array, shape (N, T, H)
         Upstream gradient of every hidden state (zeros where the loss does not
         read a state).
     X : array, shape (N, T, I)
@@ -263,7 +237,7 @@ def rnn_grads(dH, X, Hs, h0, Wx, Wh):
     With ``δ_t = ∂L/∂a_t`` for the pre-activation ``a_t``, the total gradient
     of ``h_t`` is its own upstream plus what ``h_{t+1}`` sends back:
 
-    .. math:: \delta_t = \bigl(\mathrm{dH}_t + \delta_{t+1} W_h^\top\bigr) \odot (1 - h_t^2),
+    .. math:: \delta_t = \bigl(\mathrm{dY}_t + \delta_{t+1} W_h^\top\bigr) \odot (1 - h_t^2),
               \qquad \delta_{T+1} = 0
 
     and then ``dWh = Σ_t h_{t−1}ᵀ δ_t``, ``dWx = Σ_t x_tᵀ δ_t``,
@@ -272,12 +246,12 @@ def rnn_grads(dH, X, Hs, h0, Wx, Wh):
     single matrix products over all ``N·T`` rows. The same code runs on
     NumPy object arrays of SymPy symbols (the registry's proofs).
     """
-    N, T, Hd = dH.shape
-    dH_t, H_t = np.swapaxes(dH, 0, 1), np.swapaxes(Hs, 0, 1)     # time-major (T, N, H) views
+    N, T, Hd = dY.shape
+    dY_t, H_t = np.swapaxes(dY, 0, 1), np.swapaxes(Hs, 0, 1)     # time-major (T, N, H) views
     delta = np.zeros_like(H_t, shape=(T, N, Hd))
     carry = np.zeros_like(delta[0])                    # δ_{t+1} Whᵀ, zero after the last step
     for t in range(T - 1, -1, -1):
-        delta[t] = (dH_t[t] + carry) * (1 - H_t[t] * H_t[t])   # tanh' = 1 − h²
+        delta[t] = (dY_t[t] + carry) * (1 - H_t[t] * H_t[t])   # tanh' = 1 − h²
         carry = delta[t] @ Wh.T
     H_prev = np.concatenate([h0[None], H_t[:-1]], axis=0)       # h_{t−1} for every t
     flat = delta.reshape(T * N, Hd)
@@ -315,7 +289,7 @@ class RNN(Module):
     Notes
     -----
     ``forward(X, h0=None)`` maps ``X (N, T, I)`` to all hidden states
-    ``(N, T, H)``; ``backward(dH)`` runs :func:`rnn_grads` and returns
+    ``(N, T, H)``; ``backward(dY)`` runs :func:`rnn_grads` and returns
     ``dX``. Truncated BPTT is done by the caller: run a long sequence in
     chunks, passing the last state of a chunk as ``h0`` of the next, and do
     not send ``dh0`` back into the previous chunk (chapter 26).
@@ -338,34 +312,25 @@ class RNN(Module):
         self.dWx = self.dWh = self.db = self.dh0 = None
         self._cache = None
 
+    input_shape = ("N", "T", "input_size")
+
+    def check_inputs(self, X, h0=None):
+        X = self.check_input(X)
+        check_nonempty("RNN.forward", X)
+        if h0 is None:  # the zero state
+            return (X, np.zeros((X.shape[0], self.hidden_size), np.result_type(X, self.Wh))), {}
+        return (X, check_finite_array("RNN.forward", h0, "h0", (X.shape[0], self.hidden_size))), {}
+
     def forward(self, X, h0=None):
         """Return all hidden states ``(N, T, H)``; cache ``X``, the states and ``h0``."""
-        owner = "RNN.forward"
-        X = as_float_array(owner, X, "X")
-        if X.ndim != 3 or X.shape[2] != self.input_size or X.shape[1] == 0:
-            raise ValueError(f"{owner}: X has shape {X.shape}, expected (N, T, "
-                             f"{self.input_size}) with T >= 1")
-        check_nonempty(owner, X)
-        N = X.shape[0]
-        if h0 is None:
-            h0 = np.zeros((N, self.hidden_size), dtype=np.result_type(X, self.Wh))
-        else:
-            h0 = as_float_array(owner, h0, "h0")
-            check_shape(owner, "h0", h0, (N, self.hidden_size))
-            if not np.all(np.isfinite(h0)):
-                raise ValueError(f"{owner}: h0 contains {np.count_nonzero(~np.isfinite(h0))} "
-                                 f"NaN or infinite value(s)")
         Hs = rnn_forward(X, self.Wx, self.Wh, self.b, h0)
         self._cache = (X, Hs, h0)
         return Hs.copy()  # the caller's own array, not the cache
 
-    def backward(self, dH):
+    def backward(self, dY):
         """BPTT: store ``dWx``, ``dWh``, ``db``, ``dh0``; return ``dX`` (chapter 26)."""
-        check_forward_called("RNN.backward", self._cache)
         X, Hs, h0 = self._cache
-        dH = as_float_array("RNN.backward", dH, "dH")
-        check_shape("RNN.backward", "dH", dH, Hs.shape)
-        dX, self.dWx, self.dWh, self.db, self.dh0 = rnn_grads(dH, X, Hs, h0, self.Wx, self.Wh)
+        dX, self.dWx, self.dWh, self.db, self.dh0 = rnn_grads(dY, X, Hs, h0, self.Wx, self.Wh)
         return dX
 
     def parameters(self):

@@ -12,7 +12,7 @@ import numpy as np
 from tqdm import trange
 
 from .losses import SoftmaxCrossEntropy
-from .module import check_module, check_rng
+from .checks import check_module, check_rng
 from .optim import SGD, check_learning_rate
 
 __all__ = ["fit", "accuracy"]

@@ -20,7 +20,7 @@ from importlib import resources
 
 import numpy as np
 
-from ..module import check_rng
+from ..checks import check_rng
 from .digits import load_digits
 from .sequences import reversal_data
 from .text import CharTokenizer, load_book_text, text_windows, train_val_split

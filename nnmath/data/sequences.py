@@ -8,7 +8,7 @@ import numbers
 
 import numpy as np
 
-from ..module import check_rng
+from ..checks import check_rng
 
 __all__ = ["reversal_data"]
 

@@ -14,7 +14,7 @@ from importlib import resources
 
 import numpy as np
 
-from ..module import check_count, check_rng
+from ..checks import check_count, check_rng
 
 __all__ = ["load_book_text", "CharTokenizer", "train_val_split", "text_windows"]
 

@@ -23,7 +23,7 @@ import numpy as np
 
 from ..activations import softmax
 from ..layers import Linear
-from ..module import check_real
+from ..checks import check_real
 from .base import Optimizer
 
 __all__ = ["KFAC", "LinearTap", "tap_linear_layers", "kfac_factors", "factored_damping",

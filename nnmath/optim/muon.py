@@ -4,7 +4,7 @@ import numbers
 
 import numpy as np
 
-from ..module import check_count, check_real
+from ..checks import check_count, check_real
 from .base import Optimizer, check_state_keys
 
 __all__ = ["Muon", "newton_schulz", "newton_schulz_step", "MUON_COEFFICIENTS", "CUBIC_COEFFICIENTS"]

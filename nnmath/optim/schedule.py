@@ -5,7 +5,7 @@ import numbers
 
 import numpy as np
 
-from ..module import check_real
+from ..checks import check_real
 
 __all__ = ["warmup_cosine"]
 

@@ -2,7 +2,7 @@
 
 import numpy as np
 
-from ..module import check_real
+from ..checks import check_real
 from .base import Optimizer
 
 __all__ = ["SGD"]

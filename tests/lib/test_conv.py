@@ -132,8 +132,8 @@ def test_conv_rejects_bad_arguments(kwargs, error, message):
 
 
 @pytest.mark.parametrize("shape, message", [
-    ((2, 1, 8), r"Conv2d.forward: input must be 4-D \(N, C, H, W\), got shape \(2, 1, 8\)"),
-    ((2, 3, 8, 8), r"Conv2d.forward: X has shape \(2, 3, 8, 8\) with 3 channels, expected 1"),
+    ((2, 1, 8), r"Conv2d.forward: X has shape \(2, 1, 8\), expected \(N, 1, height, width\)"),
+    ((2, 3, 8, 8), r"Conv2d.forward: X has shape \(2, 3, 8, 8\), expected \(N, 1, height, width\)"),
     ((2, 1, 2, 8), r"Conv2d.forward: kernel 3×3 is larger than the padded input 2×8"),
 ])
 def test_conv_rejects_bad_input(shape, message):
@@ -187,10 +187,10 @@ def test_maxpool_gives_a_tie_to_the_first_maximum():
     (lambda: nm.MaxPool2d(3).forward(np.zeros((1, 1, 2, 5))), ValueError,
      "MaxPool2d.forward: kernel 3×3 is larger than the padded input 2×5"),
     (lambda: nm.MaxPool2d(2).forward(np.zeros((4, 4))), ValueError,
-     r"MaxPool2d.forward: input must be 4-D \(N, C, H, W\), got shape \(4, 4\)"),
+     r"MaxPool2d.forward: X has shape \(4, 4\), expected \(N, C, height, width\)"),
     (lambda: nm.MaxPool2d(2).backward(np.zeros((1, 1, 1, 1))), ValueError,
      "MaxPool2d.backward: backward called before forward"),
-    (lambda: nm.Flatten().forward(np.zeros(3)), ValueError, "Flatten.forward: X must have"),
+    (lambda: nm.Flatten().forward(np.zeros(3)), ValueError, r"Flatten.forward: X has shape \(3,\), expected \(N, d1, \.\.\.\)"),
 ])
 def test_pool_and_flatten_reject_bad_input(call, error, message):
     with pytest.raises(error, match=message):

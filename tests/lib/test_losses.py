@@ -162,9 +162,9 @@ def _ce(Z, labels):
 
 BAD_INPUTS = [
     (lambda: _mse(np.ones((3, 2)), np.ones((4, 2))), ValueError,
-     r"MSE\.forward: batch sizes differ, Y has shape \(3, 2\) and T has shape \(4, 2\)"),
+     r"MSE\.forward: batch sizes differ, Y has shape \(3, 2\) and targets has shape \(4, 2\)"),
     (lambda: _mse(np.ones((3, 2)), np.ones((3, 1))), ValueError,
-     r"MSE\.forward: T has shape \(3, 1\), expected \(3, 2\)"),
+     r"MSE\.forward: targets has shape \(3, 1\), expected \(3, 2\)"),
     (lambda: _mse(np.ones((0, 2)), np.ones((0, 2))), ValueError,
      r"MSE\.forward: empty batch, Y has shape \(0, 2\)"),
     (lambda: _mse(np.ones(()), np.ones(())), ValueError,

@@ -49,15 +49,15 @@ def _sce(Z, labels):
 @pytest.mark.parametrize("call, error, message", [
     # 1-D predictions and targets of different lengths: the batch sizes differ
     (lambda: _mse(np.ones(3), np.ones(4)), ValueError,
-     r"^MSE\.forward: batch sizes differ, Y has shape \(3,\) and T has shape \(4,\)$"),
+     r"^MSE\.forward: batch sizes differ, Y has shape \(3,\) and targets has shape \(4,\)$"),
     # 2-D predictions, 1-D targets of another length: still the batch sizes
     (lambda: _mse(np.ones((3, 2)), np.ones(4)), ValueError,
-     r"^MSE\.forward: batch sizes differ, Y has shape \(3, 2\) and T has shape \(4,\)$"),
+     r"^MSE\.forward: batch sizes differ, Y has shape \(3, 2\) and targets has shape \(4,\)$"),
     # same batch, other width: the message names the shape of Y as the expected one
     (lambda: _mse(np.ones((3, 2)), np.ones((3, 5))), ValueError,
-     r"^MSE\.forward: T has shape \(3, 5\), expected \(3, 2\) \(the shape of Y\)$"),
+     r"^MSE\.forward: targets has shape \(3, 5\), expected \(3, 2\) \(the shape of Y\)$"),
     (lambda: _mse(np.ones((2, 2)), np.array([["a", "b"], ["c", "d"]])), TypeError,
-     r"^MSE\.forward: T must be a real numeric array, got dtype <U1 \(of type ndarray\)$"),
+     r"^MSE\.forward: targets must be a real numeric array, got dtype <U1 \(of type ndarray\)$"),
     (lambda: _sce(np.array([["a", "b"]]), [0]), TypeError,
      r"^SoftmaxCrossEntropy\.forward: Z must be a real numeric array, got dtype <U1"),
     (lambda: _sce(np.zeros((1, 2)), np.array([["a", "b"]])), TypeError,

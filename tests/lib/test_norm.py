@@ -241,7 +241,7 @@ def test_dtype_is_kept(make, shape, dtype):
     (lambda: nm.BatchNorm(3).forward(np.ones((1, 3, 1, 1))), ValueError,
      r"at least 2 values .* \(1 per feature\)"),
     (lambda: nm.BatchNorm(3).forward(np.ones((4, 2))), ValueError,
-     r"BatchNorm.forward: X has shape \(4, 2\), expected \(N, 3\) or \(N, 3, H, W\)"),
+     r"BatchNorm.forward: X has shape \(4, 2\), expected \(N, 3\) or \(N, 3, height, width\)"),
     (lambda: nm.BatchNorm(3).forward(np.ones((4, 3, 2))), ValueError,
      r"BatchNorm.forward: X has shape \(4, 3, 2\)"),
     (lambda: nm.BatchNorm(3, momentum=1.5), ValueError,

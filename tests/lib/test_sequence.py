@@ -261,8 +261,7 @@ BAD = [
     (lambda: nm.RNN(2, 3, rng=3), TypeError,
      r"RNN: rng must be a numpy\.random\.Generator or None, got int"),
     (lambda: nm.PositionalEmbedding(4, 2).forward(np.ones((1, 5, 2))), ValueError,
-     r"PositionalEmbedding\.forward: X has shape \(1, 5, 2\), expected \(N, T, 2\) with "
-     r"1 <= T <= max_len = 4"),
+     r"PositionalEmbedding\.forward: sequence length T = 5, expected 1 <= T <= max_len = 4"),
 ]
 
 
