@@ -191,9 +191,10 @@ class Tensor:
         A2 = A if A.ndim == 2 else A[None, :]  # a vector on the left is a row (1, D)
         B2 = B if B.ndim == 2 else B[:, None]  # a vector on the right is a column (D, 1)
 
-        def backward(g):  # Y = AB: ∂L/∂A = G Bᵀ, ∂L/∂B = Aᵀ G (chapter 5)
+        def backward(g):  # Y = AB: ∂L/∂A = G Bᵀ, ∂L/∂B = Aᵀ G (chapter 5); none for a constant
             G = g.reshape(A2.shape[0], B2.shape[1])
-            return (G @ B2.T).reshape(A.shape), (A2.T @ G).reshape(B.shape)
+            return ((G @ B2.T).reshape(A.shape) if a.requires_grad else None,
+                    (A2.T @ G).reshape(B.shape) if b.requires_grad else None)
         tangent = (lambda da, y: da @ b, lambda db, y: a @ db)  # d(AB) = dA B + A dB
         return Tensor(A @ B, _parents=(a, b), _op="@", _backward=backward, _tangent=tangent)
 
