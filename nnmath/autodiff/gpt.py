@@ -30,8 +30,8 @@ def erf(x):
     """The error function element-wise; its rule ``erf'(x) = (2/√π) e^{−x²}``."""
     x = as_tensor(x)
 
-    def backward(g):  # erf'(x) = 2/√π · e^{−x²}
-        return (g * (2.0 / np.sqrt(np.pi)) * np.exp(-x.data ** 2),)
+    def backward(dY):  # erf'(x) = 2/√π · e^{−x²}
+        return (dY * (2.0 / np.sqrt(np.pi)) * np.exp(-x.data ** 2),)
     return Tensor(_erf_values(x.data), _parents=(x,), _op="erf", _backward=backward)
 
 

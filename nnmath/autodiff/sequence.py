@@ -45,12 +45,10 @@ def batched_matmul(a, b):
         raise ValueError(f"batched_matmul: leading axes of {a.shape} and {b.shape} do not "
                          f"broadcast") from None
 
-    def backward(g):  # per batch entry Y = AB: ∂L/∂A = G Bᵀ, ∂L/∂B = Aᵀ G (chapter 5)
-        return (unbroadcast(g @ _swap(b.data), a.shape) if a.requires_grad else None,
-                unbroadcast(_swap(a.data) @ g, b.shape) if b.requires_grad else None)
-    tangent = (lambda da, y: batched_matmul(da, b),   # d(AB) = dA B + A dB
-               lambda db, y: batched_matmul(a, db))
-    return Tensor(out, _parents=(a, b), _op="bmm", _backward=backward, _tangent=tangent)
+    def backward(dY):  # per batch entry Y = AB: ∂L/∂A = dY Bᵀ, ∂L/∂B = Aᵀ dY (chapter 5)
+        return (unbroadcast(dY @ _swap(b.data), a.shape) if a.requires_grad else None,
+                unbroadcast(_swap(a.data) @ dY, b.shape) if b.requires_grad else None)
+    return Tensor(out, _parents=(a, b), _op="bmm", _backward=backward)
 
 
 def where(condition, a, b):
@@ -58,13 +56,11 @@ def where(condition, a, b):
     a, b = as_tensor(a), as_tensor(b)
     cond = np.asarray(condition, dtype=bool)
 
-    def backward(g):  # each output entry is a copy of one input entry: route g there
-        return (unbroadcast(g * cond, a.shape) if a.requires_grad else None,
-                unbroadcast(g * ~cond, b.shape) if b.requires_grad else None)
-    tangent = (lambda da, y: where(cond, da, 0.0),    # the selection is linear
-               lambda db, y: where(cond, 0.0, db))
+    def backward(dY):  # each output entry is a copy of one input entry: route dY there
+        return (unbroadcast(dY * cond, a.shape) if a.requires_grad else None,
+                unbroadcast(dY * ~cond, b.shape) if b.requires_grad else None)
     return Tensor(np.where(cond, a.data, b.data), _parents=(a, b), _op="where",
-                  _backward=backward, _tangent=tangent)
+                  _backward=backward, _saved=cond)
 
 
 def stack(tensors, axis=0):
@@ -78,15 +74,10 @@ def stack(tensors, axis=0):
     out = np.stack([t.data for t in tensors], axis=axis)
     axis = axis % out.ndim
 
-    def backward(g):  # each input is one slice of the output: hand back its slice
-        return tuple(np.take(g, k, axis=axis) for k in range(len(tensors)))
-
-    def tangent_of_slice(k):  # slice k moves with input k, the others stay put
-        zero = np.zeros(tensors[0].shape)
-        return lambda dk, y: stack([dk if j == k else zero for j in range(len(tensors))], axis)
-    tangent = tuple(tangent_of_slice(k) for k in range(len(tensors)))
+    def backward(dY):  # each input is one slice of the output: hand back its slice
+        return tuple(np.take(dY, k, axis=axis) for k in range(len(tensors)))
     return Tensor(out, _parents=tuple(tensors), _op="stack", _backward=backward,
-                  _tangent=tangent)
+                  _saved=axis)
 
 
 # -- compositions ------------------------------------------------------------------

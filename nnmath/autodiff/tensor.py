@@ -2,7 +2,7 @@ r"""A reverse-mode automatic differentiation engine on NumPy arrays.
 
 :class:`Tensor` wraps a float64 array. Every operation on tensors returns a new
 tensor that remembers its parents and a *local backward rule*: a function that
-maps the gradient of the loss with respect to the output, ``g``, to the
+maps the gradient of the loss with respect to the output, ``dY``, to the
 gradients with respect to each parent (a vector-Jacobian product). The rule is
 written right next to the forward computation, so the derivative of each
 operation can be read where the operation is defined.
@@ -16,12 +16,11 @@ is used more than once (chapter 13 shows what goes wrong otherwise).
 The engine is the third, independent route that checks every identity of the book: it
 chains the local rules below, never the layers' compact formulas (chapter 14).
 
-Beside each backward rule sits a *tangent rule* for forward mode (chapter 19):
-one function per parent, ``(ṗ, y) ↦`` that parent's contribution to the
-output's tangent ``ẏ = Σ_i J_i ṗ_i`` (a Jacobian-vector product), where ``y``
-is the output Tensor. The rules are written with Tensor operations, so the
-tangents are themselves in the graph and can be differentiated again
-(:func:`nnmath.autodiff.hvp`); :mod:`nnmath.autodiff.forward` runs them.
+The upstream gradient is ``dY = ∂L/∂Y`` in every backward rule, whatever the
+shape of ``Y``. Forward mode (chapter 19) has its own rules, one per operation,
+beside the code that runs them (:mod:`nnmath.autodiff.tangents`); what they
+need beyond the parents and the value (axes, an index) each node keeps in
+``_saved``.
 """
 
 import numpy as np
@@ -35,6 +34,11 @@ __all__ = ["Tensor", "as_tensor", "unbroadcast", "topological_order"]
 def as_tensor(value):
     """``value`` itself if it is a Tensor, else a constant Tensor holding it."""
     return value if isinstance(value, Tensor) else Tensor(value, requires_grad=False)
+
+
+def _shaped(array, shape):
+    """``array`` in ``shape`` (a no-op for matrices: no view that the leaf would copy)."""
+    return array if array.shape == shape else array.reshape(shape)
 
 
 def _broadcast(op, a, b, fn):
@@ -73,9 +77,9 @@ class Tensor:
 
     Notes
     -----
-    Each operation stores its parents and a local rule ``g ↦ (g_1, …, g_k)``
-    computing ``g_i = (∂out/∂parent_i)ᵀ g`` without forming the Jacobian, and
-    one tangent rule per parent, ``ṗ_i ↦ (∂out/∂parent_i) ṗ_i`` (chapter 19).
+    Each operation stores its parents and a local rule ``dY ↦ (dP_1, …, dP_k)``
+    computing ``dP_i = (∂Y/∂P_i)ᵀ dY`` without forming the Jacobian (``None``
+    for a parent that needs no gradient).
     Derived operations (``-``, ``/``, ``mean``, …) are compositions of the
     core ones, so they have no rule of their own. Chapters 13 and 14.
     """
@@ -84,7 +88,7 @@ class Tensor:
     __array_ufunc__ = None
 
     def __init__(self, data, *, requires_grad=True, name=None, _parents=(), _op="",
-                 _backward=None, _tangent=None):
+                 _backward=None, _saved=None):
         if isinstance(data, Tensor):
             raise TypeError("Tensor: data is already a Tensor; use it directly")
         if _parents:  # the fresh result of an operation: no copy needed
@@ -103,8 +107,8 @@ class Tensor:
         self.op = _op
         self._grad = None
         self._parents = tuple(_parents)
-        self._backward = _backward  # local rule: g -> tuple of gradients, one per parent
-        self._tangent = _tangent    # forward mode: one rule (ṗ, y) -> J ṗ per parent, or None
+        self._backward = _backward  # local rule: dY -> tuple of gradients, one per parent
+        self._saved = _saved        # what forward mode needs besides parents and value
 
     # -- basic attributes ------------------------------------------------------
     @property
@@ -149,32 +153,28 @@ class Tensor:
     def __add__(self, other):
         a, b = self, as_tensor(other)
 
-        def backward(g):  # ∂(a+b)/∂a = ∂(a+b)/∂b = I: add distributes g unchanged
-            return unbroadcast(g, a.shape), unbroadcast(g, b.shape)
-        tangent = (lambda da, y: da, lambda db, y: db)  # d(a+b) = da + db
+        def backward(dY):  # ∂(a+b)/∂a = ∂(a+b)/∂b = I: add hands dY on unchanged
+            return unbroadcast(dY, a.shape), unbroadcast(dY, b.shape)
         return Tensor(_broadcast("+", a, b, np.add), _parents=(a, b), _op="+",
-                      _backward=backward, _tangent=tangent)
+                      _backward=backward)
 
     def __mul__(self, other):
         a, b = self, as_tensor(other)
 
-        def backward(g):  # ∂(ab)/∂a = diag(b): multiply swaps the operands
-            return unbroadcast(g * b.data, a.shape), unbroadcast(g * a.data, b.shape)
-        tangent = (lambda da, y: da * b, lambda db, y: a * db)  # d(ab) = da b + a db
+        def backward(dY):  # ∂(ab)/∂a = diag(b): multiply swaps the operands
+            return (unbroadcast(dY * b.data, a.shape) if a.requires_grad else None,
+                    unbroadcast(dY * a.data, b.shape) if b.requires_grad else None)
         return Tensor(_broadcast("*", a, b, np.multiply), _parents=(a, b), _op="*",
-                      _backward=backward, _tangent=tangent)
+                      _backward=backward)
 
     def __pow__(self, other):
         a, b = self, as_tensor(other)
         out = _broadcast("**", a, b, np.power)
 
-        def backward(g):  # ∂a^b/∂a = b a^(b−1); ∂a^b/∂b = a^b ln a (only if b varies)
-            ga = unbroadcast(g * b.data * a.data ** (b.data - 1.0), a.shape)
-            gb = unbroadcast(g * out * np.log(a.data), b.shape) if b.requires_grad else None
-            return ga, gb
-        tangent = (lambda da, y: da * (b * a ** (b - 1.0)),  # d(a^b) = b a^(b−1) da
-                   lambda db, y: db * y * a.log())          #        + a^b ln a db
-        return Tensor(out, _parents=(a, b), _op="**", _backward=backward, _tangent=tangent)
+        def backward(dY):  # ∂a^b/∂a = b a^(b−1); ∂a^b/∂b = a^b ln a (only if b varies)
+            return (unbroadcast(dY * b.data * a.data ** (b.data - 1.0), a.shape),
+                    unbroadcast(dY * out * np.log(a.data), b.shape) if b.requires_grad else None)
+        return Tensor(out, _parents=(a, b), _op="**", _backward=backward)
 
     def __matmul__(self, other):
         a, b = self, as_tensor(other)
@@ -191,12 +191,11 @@ class Tensor:
         A2 = A if A.ndim == 2 else A[None, :]  # a vector on the left is a row (1, D)
         B2 = B if B.ndim == 2 else B[:, None]  # a vector on the right is a column (D, 1)
 
-        def backward(g):  # Y = AB: ∂L/∂A = G Bᵀ, ∂L/∂B = Aᵀ G (chapter 5); none for a constant
-            G = g.reshape(A2.shape[0], B2.shape[1])
-            return ((G @ B2.T).reshape(A.shape) if a.requires_grad else None,
-                    (A2.T @ G).reshape(B.shape) if b.requires_grad else None)
-        tangent = (lambda da, y: da @ b, lambda db, y: a @ db)  # d(AB) = dA B + A dB
-        return Tensor(A @ B, _parents=(a, b), _op="@", _backward=backward, _tangent=tangent)
+        def backward(dY):  # Y = AB: ∂L/∂A = dY Bᵀ, ∂L/∂B = Aᵀ dY (chapter 5)
+            dY = dY.reshape(A2.shape[0], B2.shape[1])
+            return (_shaped(dY @ B2.T, A.shape) if a.requires_grad else None,
+                    _shaped(A2.T @ dY, B.shape) if b.requires_grad else None)
+        return Tensor(A @ B, _parents=(a, b), _op="@", _backward=backward)
 
     def transpose(self, *axes):
         """Permute the axes (reverse them by default: the matrix transpose for 2-D)."""
@@ -207,11 +206,10 @@ class Tensor:
                              f"{self.ndim} axes of a tensor of shape {self.shape}")
         inverse = tuple(np.argsort([a % self.ndim for a in axes]))
 
-        def backward(g):  # a permutation of entries: permute the gradient back
-            return (g.transpose(inverse),)
-        tangent = (lambda d, y: d.transpose(axes),)  # linear: the tangent moves the same way
+        def backward(dY):  # a permutation of entries: permute the gradient back
+            return (dY.transpose(inverse),)
         return Tensor(self.data.transpose(axes), _parents=(self,), _op="T", _backward=backward,
-                      _tangent=tangent)
+                      _saved=axes)
 
     T = property(transpose)
 
@@ -224,34 +222,30 @@ class Tensor:
             raise ValueError(f"Tensor.reshape: cannot reshape a tensor of shape {old} "
                              f"({self.size} entries) into {shape}") from None
 
-        def backward(g):  # the same entries: reshape the gradient back
-            return (g.reshape(old),)
-        tangent = (lambda d, y: d.reshape(y.shape),)
-        return Tensor(out, _parents=(self,), _op="reshape", _backward=backward, _tangent=tangent)
+        def backward(dY):  # the same entries: reshape the gradient back
+            return (dY.reshape(old),)
+        return Tensor(out, _parents=(self,), _op="reshape", _backward=backward)
 
     def __getitem__(self, index):
         index = index.data.astype(int) if isinstance(index, Tensor) else index
         old = self.shape
 
-        def backward(g):  # entries picked (possibly repeatedly) get their gradients summed
+        def backward(dY):  # entries picked (possibly repeatedly) get their gradients summed
             full = np.zeros(old)
-            np.add.at(full, index, g)
+            np.add.at(full, index, dY)
             return (full,)
-        tangent = (lambda d, y: d[index],)
         return Tensor(self.data[index], _parents=(self,), _op="[]", _backward=backward,
-                      _tangent=tangent)
+                      _saved=index)
 
     def sum(self, axis=None, keepdims=False):
         """Sum over ``axis`` (all axes by default), like :func:`numpy.sum`."""
         axes = _normalize_axes(axis, self.ndim, "sum")
         shape = self.shape
 
-        def backward(g):  # every summand receives g: copy it back over the summed axes
-            g = g if keepdims else np.expand_dims(g, axes)
-            return (np.broadcast_to(g, shape),)
-        tangent = (lambda d, y: d.sum(axis=axes, keepdims=keepdims),)
+        def backward(dY):  # every summand receives dY: copy it back over the summed axes
+            return (np.broadcast_to(dY if keepdims else np.expand_dims(dY, axes), shape),)
         return Tensor(self.data.sum(axis=axes, keepdims=keepdims), _parents=(self,),
-                      _op="sum", _backward=backward, _tangent=tangent)
+                      _op="sum", _backward=backward, _saved=(axes, keepdims))
 
     def max(self, axis=None, keepdims=False):
         """Maximum over ``axis`` (all axes by default); the gradient goes to the first maximum."""
@@ -261,21 +255,19 @@ class Tensor:
         top = self.data.max(axis=axes, keepdims=True)
         first = _first_true(self.data == top, axes)
 
-        def backward(g):  # max routes g to the (first) winner of each group: the max gate
-            g = g if keepdims else np.expand_dims(g, axes)
-            return (g * first,)
-        tangent = (lambda d, y: (d * first).sum(axis=axes, keepdims=keepdims),)  # the winner's
+        def backward(dY):  # max routes dY to the (first) winner of each group: the max gate
+            return ((dY if keepdims else np.expand_dims(dY, axes)) * first,)
         out = top if keepdims else top.squeeze(axis=axes)
-        return Tensor(out, _parents=(self,), _op="max", _backward=backward, _tangent=tangent)
+        return Tensor(out, _parents=(self,), _op="max", _backward=backward,
+                      _saved=(axes, keepdims, first))
 
     def exp(self):
         """Elementwise ``e^x``."""
         out = np.exp(self.data)
 
-        def backward(g):  # (e^x)' = e^x
-            return (g * out,)
-        return Tensor(out, _parents=(self,), _op="exp", _backward=backward,
-                      _tangent=(lambda d, y: d * y,))
+        def backward(dY):  # (e^x)' = e^x
+            return (dY * out,)
+        return Tensor(out, _parents=(self,), _op="exp", _backward=backward)
 
     def log(self):
         """Elementwise natural logarithm; every entry must be positive."""
@@ -284,10 +276,9 @@ class Tensor:
             raise ValueError(f"Tensor.log: input must be positive, got minimum "
                              f"{float(np.min(x)):.3g}")
 
-        def backward(g):  # (ln x)' = 1/x
-            return (g / x,)
-        return Tensor(np.log(x), _parents=(self,), _op="log", _backward=backward,
-                      _tangent=(lambda d, y: d / self,))
+        def backward(dY):  # (ln x)' = 1/x
+            return (dY / x,)
+        return Tensor(np.log(x), _parents=(self,), _op="log", _backward=backward)
 
     def sqrt(self):
         """Elementwise square root; every entry must be positive (the derivative is 1/(2√x))."""
@@ -296,37 +287,34 @@ class Tensor:
                              f"{float(np.min(self.data)):.3g}")
         out = np.sqrt(self.data)
 
-        def backward(g):  # (√x)' = 1/(2√x)
-            return (g * 0.5 / out,)
-        return Tensor(out, _parents=(self,), _op="sqrt", _backward=backward,
-                      _tangent=(lambda d, y: d * 0.5 / y,))
+        def backward(dY):  # (√x)' = 1/(2√x)
+            return (dY * 0.5 / out,)
+        return Tensor(out, _parents=(self,), _op="sqrt", _backward=backward)
 
     def tanh(self):
         """Elementwise hyperbolic tangent."""
         out = np.tanh(self.data)
 
-        def backward(g):  # tanh' = 1 − tanh² (chapter 6)
-            return (g * (1.0 - out * out),)
-        return Tensor(out, _parents=(self,), _op="tanh", _backward=backward,
-                      _tangent=(lambda d, y: d * (1.0 - y * y),))
+        def backward(dY):  # tanh' = 1 − tanh² (chapter 6)
+            return (dY * (1.0 - out * out),)
+        return Tensor(out, _parents=(self,), _op="tanh", _backward=backward)
 
     def sigmoid(self):
         """Elementwise logistic sigmoid, without overflow for large ``|x|``."""
         out = np.exp(-np.logaddexp(0.0, -self.data))  # 1/(1+e^−x), stable for both signs
 
-        def backward(g):  # σ' = σ(1 − σ) (chapter 6)
-            return (g * out * (1.0 - out),)
-        return Tensor(out, _parents=(self,), _op="sigmoid", _backward=backward,
-                      _tangent=(lambda d, y: d * (y * (1.0 - y)),))
+        def backward(dY):  # σ' = σ(1 − σ) (chapter 6)
+            return (dY * out * (1.0 - out),)
+        return Tensor(out, _parents=(self,), _op="sigmoid", _backward=backward)
 
     def relu(self):
         """Elementwise ``max(x, 0)``; its derivative at 0 is taken as 0."""
         positive = self.data > 0
 
-        def backward(g):  # relu' = [x > 0]
-            return (g * positive,)
+        def backward(dY):  # relu' = [x > 0]
+            return (dY * positive,)
         return Tensor(self.data * positive, _parents=(self,), _op="relu", _backward=backward,
-                      _tangent=(lambda d, y: d * positive,))
+                      _saved=positive)
 
     def leaky_relu(self, slope=0.01):
         """Elementwise ``x`` for ``x > 0``, ``slope·x`` otherwise; derivative ``slope`` at 0.
@@ -337,10 +325,10 @@ class Tensor:
         """
         factor = np.where(self.data > 0, 1.0, float(slope))
 
-        def backward(g):  # leaky_relu' = 1 for x > 0, slope for x ≤ 0
-            return (g * factor,)
+        def backward(dY):  # leaky_relu' = 1 for x > 0, slope for x ≤ 0
+            return (dY * factor,)
         return Tensor(self.data * factor, _parents=(self,), _op="leaky_relu",
-                      _backward=backward, _tangent=(lambda d, y: d * factor,))
+                      _backward=backward, _saved=factor)
 
     # -- derived operations: compositions of the core ones -----------------------
     def __neg__(self):
@@ -405,15 +393,14 @@ class Tensor:
                              f"does not match the output's shape {self.shape}")
         pending = {self: grad}  # gradients of this pass, summed over successors so far
         for node in reversed(topological_order(self)):
-            g = pending.pop(node)  # complete: every successor came earlier
+            dY = pending.pop(node)  # complete: every successor came earlier
             if node._backward is None:  # a leaf: keep a private, writable copy
-                node._grad = np.array(g)
+                node._grad = np.array(dY)
                 continue
-            node._grad = g
-            for parent, g_parent in zip(node._parents, node._backward(g)):
+            node._grad = dY
+            for parent, dP in zip(node._parents, node._backward(dY)):
                 if parent.requires_grad:  # the fan-out sum of chapter 13
-                    pending[parent] = g_parent if parent not in pending else \
-                        pending[parent] + g_parent
+                    pending[parent] = dP if parent not in pending else pending[parent] + dP
 
     def zero_grad(self):
         """Reset ``.grad`` to zero on this tensor and every tensor below it."""
