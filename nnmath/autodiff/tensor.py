@@ -1,32 +1,24 @@
-r"""A reverse-mode automatic differentiation engine on NumPy arrays.
+r"""The core of the reverse-mode engine: :class:`Tensor`, its primitives, the backward pass.
 
-:class:`Tensor` wraps a float64 array. Every operation on tensors returns a new
-tensor that remembers its parents and a *local backward rule*: a function that
-maps the gradient of the loss with respect to the output, ``dY``, to the
-gradients with respect to each parent (a vector-Jacobian product). The rule is
-written right next to the forward computation, so the derivative of each
-operation can be read where the operation is defined.
+Every operation on tensors returns a new tensor that remembers its parents and
+a *local backward rule*, written right beside the forward computation: it maps
+the upstream gradient ``dY = ∂L/∂Y`` to the gradient of each parent (a
+vector-Jacobian product). :meth:`Tensor.backward` visits the graph in reverse
+topological order, so a node passes ``dY`` on only once every successor has
+added its share: what makes a value used twice come out right (chapter 13).
 
-:meth:`Tensor.backward` orders the graph topologically (iteratively, with an
-explicit stack, so a chain of 100 000 operations is no problem), then visits
-the nodes in reverse. A node is visited only after every one of its successors
-has added its contribution, which is what makes the result correct when a value
-is used more than once (chapter 13 shows what goes wrong otherwise).
-
-The engine is the third, independent route that checks every identity of the book: it
-chains the local rules below, never the layers' compact formulas (chapter 14).
-
-The upstream gradient is ``dY = ∂L/∂Y`` in every backward rule, whatever the
-shape of ``Y``. Forward mode (chapter 19) has its own rules, one per operation,
-beside the code that runs them (:mod:`nnmath.autodiff.tangents`); what they
-need beyond the parents and the value (axes, an index) each node keeps in
-``_saved``.
+The engine is the third, independent route that checks every identity of the
+book: it chains these local rules, never the layers' compact formulas (chapter
+14). Forward mode (chapter 19) has its rules beside the code that runs them,
+in :mod:`nnmath.autodiff.tangents`; what they need beyond the parents and the
+value (axes, an index, a mask) a node keeps in ``_saved``.
 """
 
 import numpy as np
 
 from .order import topological_order
-from .shapes import _first_true, _normalize_axes, unbroadcast
+from .shapes import (_broadcast, _check_positive, _first_true, _float_array,
+                     _is_batched_product, _normalize_axes, _permutation, unbroadcast)
 
 __all__ = ["Tensor", "as_tensor", "unbroadcast", "topological_order"]
 
@@ -37,17 +29,8 @@ def as_tensor(value):
 
 
 def _shaped(array, shape):
-    """``array`` in ``shape`` (a no-op for matrices: no view that the leaf would copy)."""
+    """``array`` in ``shape``, itself when it has it already (a view would cost a leaf a copy)."""
     return array if array.shape == shape else array.reshape(shape)
-
-
-def _broadcast(op, a, b, fn):
-    """``fn(a.data, b.data)``, or a clear error naming both shapes when they do not broadcast."""
-    try:
-        return fn(a.data, b.data)
-    except ValueError:
-        raise ValueError(f"Tensor {op}: operands of shapes {a.shape} and {b.shape} do not "
-                         f"broadcast together") from None
 
 
 class Tensor:
@@ -79,9 +62,8 @@ class Tensor:
     -----
     Each operation stores its parents and a local rule ``dY ↦ (dP_1, …, dP_k)``
     computing ``dP_i = (∂Y/∂P_i)ᵀ dY`` without forming the Jacobian (``None``
-    for a parent that needs no gradient).
-    Derived operations (``-``, ``/``, ``mean``, …) are compositions of the
-    core ones, so they have no rule of their own. Chapters 13 and 14.
+    for a constant parent, which needs none). Derived operations (``-``,
+    ``/``, ``mean``, …) are compositions of the core ones. Chapters 13 and 14.
     """
 
     # NumPy defers to Tensor's reflected operators: ndarray + Tensor -> Tensor.__radd__.
@@ -95,13 +77,7 @@ class Tensor:
             self.data = np.asarray(data, dtype=np.float64)
             requires_grad = any(p.requires_grad for p in _parents)
         else:
-            try:
-                if np.iscomplexobj(data):  # np.array would drop the imaginary part, warning only
-                    raise TypeError("complex values are not supported")
-                self.data = np.array(data, dtype=np.float64)
-            except (TypeError, ValueError) as exc:
-                raise TypeError(f"Tensor: cannot convert {type(data).__name__} to a float64 "
-                                f"array ({exc})") from None
+            self.data = _float_array(data)
         self.requires_grad = bool(requires_grad)
         self.name = name
         self.op = _op
@@ -179,13 +155,7 @@ class Tensor:
     def __matmul__(self, other):
         a, b = self, as_tensor(other)
         A, B = a.data, b.data
-        batched = A.ndim >= 2 and B.ndim >= 2 and max(A.ndim, B.ndim) > 2
-        if not (batched or (1 <= A.ndim <= 2 and 1 <= B.ndim <= 2)) \
-                or A.shape[-1] != B.shape[-2 if B.ndim >= 2 else 0]:
-            raise ValueError(f"Tensor @: cannot multiply shapes {A.shape} and {B.shape}; "
-                             f"operands must be 1-D or 2-D, or both batches of matrices, "
-                             f"with matching inner dimensions")
-        if batched:
+        if _is_batched_product(A, B):
             from .sequence import batched_matmul  # a stack of matrices: the batched product
             return batched_matmul(a, b)
         A2 = A if A.ndim == 2 else A[None, :]  # a vector on the left is a row (1, D)
@@ -199,11 +169,7 @@ class Tensor:
 
     def transpose(self, *axes):
         """Permute the axes (reverse them by default: the matrix transpose for 2-D)."""
-        axes = tuple(axes[0]) if len(axes) == 1 and not np.isscalar(axes[0]) else axes
-        axes = axes or tuple(reversed(range(self.ndim)))
-        if sorted(a % max(self.ndim, 1) for a in axes) != list(range(self.ndim)):
-            raise ValueError(f"Tensor.transpose: axes {axes} are not a permutation of the "
-                             f"{self.ndim} axes of a tensor of shape {self.shape}")
+        axes = _permutation(axes, self.shape)
         inverse = tuple(np.argsort([a % self.ndim for a in axes]))
 
         def backward(dY):  # a permutation of entries: permute the gradient back
@@ -272,9 +238,7 @@ class Tensor:
     def log(self):
         """Elementwise natural logarithm; every entry must be positive."""
         x = self.data
-        if np.any(x <= 0):
-            raise ValueError(f"Tensor.log: input must be positive, got minimum "
-                             f"{float(np.min(x)):.3g}")
+        _check_positive("log", x)
 
         def backward(dY):  # (ln x)' = 1/x
             return (dY / x,)
@@ -282,9 +246,7 @@ class Tensor:
 
     def sqrt(self):
         """Elementwise square root; every entry must be positive (the derivative is 1/(2√x))."""
-        if np.any(self.data <= 0):
-            raise ValueError(f"Tensor.sqrt: input must be positive, got minimum "
-                             f"{float(np.min(self.data)):.3g}")
+        _check_positive("sqrt", self.data)
         out = np.sqrt(self.data)
 
         def backward(dY):  # (√x)' = 1/(2√x)
@@ -319,9 +281,8 @@ class Tensor:
     def leaky_relu(self, slope=0.01):
         """Elementwise ``x`` for ``x > 0``, ``slope·x`` otherwise; derivative ``slope`` at 0.
 
-        A primitive, not ``relu(x) − slope·relu(−x)``: chaining the two ReLUs'
-        conventions at 0 would give the derivative 0 there, outside the
-        subdifferential ``[slope, 1]`` (chapter 6).
+        A primitive: ``relu(x) − slope·relu(−x)`` would have the derivative 0
+        at 0, outside the subdifferential ``[slope, 1]`` (chapter 6).
         """
         factor = np.where(self.data > 0, 1.0, float(slope))
 
@@ -376,28 +337,27 @@ class Tensor:
         Nodes are visited in reverse topological order, so each node's gradient
         is complete (summed over all of its successors, chapter 13) before its
         local rule passes it on. The pass *sets* ``.grad`` on every node it
-        reaches: a second call gives the same gradients, not twice them, as a
-        layer's ``backward`` sets ``dW``. Sum the losses first to get the
-        gradient of a sum.
+        reaches, as a layer's ``backward`` sets ``dW``: a second call gives the
+        same gradients, not twice them.
         """
         if not self.requires_grad:
             raise ValueError("Tensor.backward: this tensor is a constant; no gradient flows")
-        if grad is None:
-            if self.size != 1:
-                raise ValueError(f"Tensor.backward: an output of shape {self.shape} needs an "
-                                 f"explicit upstream gradient of that shape")
-            grad = np.ones_like(self.data)
-        grad = np.array(grad, dtype=np.float64)
+        if grad is None and self.size != 1:
+            raise ValueError(f"Tensor.backward: an output of shape {self.shape} needs an "
+                             f"explicit upstream gradient of that shape")
+        grad = np.ones(self.shape) if grad is None else np.array(grad, dtype=np.float64)
         if grad.shape != self.shape:
             raise ValueError(f"Tensor.backward: upstream gradient of shape {grad.shape} "
                              f"does not match the output's shape {self.shape}")
         pending = {self: grad}  # gradients of this pass, summed over successors so far
+        held = set()            # ids of the arrays that operation nodes keep as their .grad
         for node in reversed(topological_order(self)):
             dY = pending.pop(node)  # complete: every successor came earlier
-            if node._backward is None:  # a leaf: keep a private, writable copy
-                node._grad = np.array(dY)
+            if node._backward is None:  # a leaf owns its .grad: copy a view or a shared array
+                node._grad = dY if dY.flags.owndata and id(dY) not in held else np.array(dY)
                 continue
             node._grad = dY
+            held.add(id(dY))
             for parent, dP in zip(node._parents, node._backward(dY)):
                 if parent.requires_grad:  # the fan-out sum of chapter 13
                     pending[parent] = dP if parent not in pending else pending[parent] + dP
