@@ -1,10 +1,10 @@
 r"""Forward mode and second order: Jacobian-vector and Hessian-vector products (chapter 19).
 
-Every primitive of the engine carries, beside its backward rule, a *tangent
-rule*: for each parent, the map ``ṗ ↦ (∂y/∂p) ṗ`` written with Tensor
-operations. :func:`jvp` evaluates ``f`` once, then walks the graph from the
-input to the output in topological order and adds up the tangent terms of
-every node: the tangent of the output is ``J v``, exactly (no finite
+Every primitive of the engine has a *tangent rule*: for each parent, the map
+``ṗ ↦ (∂y/∂p) ṗ`` written with Tensor operations, all of them in one table,
+:data:`nnmath.autodiff.tangents.TANGENTS`. :func:`jvp` evaluates ``f`` once,
+then walks the graph from the input to the output in topological order and
+adds up the tangent terms of every node: the tangent of the output is ``J v``, exactly (no finite
 differences), for about the cost of one more forward pass.
 
 Because the tangent rules are Tensor operations, the tangent of a scalar
@@ -28,6 +28,7 @@ array([ 6., 12.])
 
 import numpy as np
 
+from .tangents import TANGENTS
 from .tensor import Tensor, topological_order
 
 __all__ = ["jvp", "hvp", "forward_mode_jacobian", "tangent_of"]
@@ -59,17 +60,15 @@ def tangent_of(root, x, v):
     """
     tangent = {x: v}
     for node in topological_order(root):  # parents first; only nodes that need gradients
-        terms = [(rule, tangent[p]) for p, rule in zip(node._parents, node._tangent or ())
-                 if p in tangent]
-        if not terms:
-            if node._parents and node._tangent is None and any(p in tangent
-                                                               for p in node._parents):
-                raise NotImplementedError(f"forward mode: operation {node.op!r} has no "
-                                          f"tangent rule")
+        terms = [(i, tangent[p]) for i, p in enumerate(node.parents) if p in tangent]
+        if not terms:  # a leaf, or a node that does not depend on x
             continue
+        if node.op not in TANGENTS:
+            raise NotImplementedError(f"forward mode: operation {node.op!r} has no tangent rule")
+        rule = TANGENTS[node.op]
         total = None
-        for rule, dp in terms:  # ẏ = Σ_i J_i ṗ_i over the parents that depend on x
-            term = rule(dp, node)
+        for i, dp in terms:  # ẏ = Σ_i J_i ṗ_i over the parents that depend on x
+            term = rule(node, i, dp)
             total = term if total is None else total + term
         if total.shape != node.shape:  # a broadcast operand: its tangent is broadcast too
             total = total + np.zeros(node.shape)

@@ -1,6 +1,6 @@
 r"""Functions built from the engine's core operations: softmax, logsumexp, the losses.
 
-None of these has a backward rule of its own: each is a composition of the
+None of these but :func:`maximum` has a backward rule of its own: each is a composition of the
 operations of :mod:`nnmath.autodiff.tensor`, so the engine differentiates it
 with their rules alone (chapter 14).
 """
@@ -22,12 +22,11 @@ def maximum(a, b):
     a, b = as_tensor(a), as_tensor(b)
     a_wins = a.data >= b.data  # (broadcast below names both shapes if they do not fit)
 
-    def backward(g):  # ∂max(a,b)/∂a = [a ≥ b]: max routes g to the winner
-        return (unbroadcast(g * a_wins, a.shape) if a.requires_grad else None,
-                unbroadcast(g * ~a_wins, b.shape) if b.requires_grad else None)
-    tangent = (lambda da, y: da * a_wins, lambda db, y: db * ~a_wins)  # the winner's tangent
-    return Tensor(np.maximum(a.data, b.data), _parents=(a, b), _op="max", _backward=backward,
-                  _tangent=tangent)
+    def backward(dY):  # ∂max(a,b)/∂a = [a ≥ b]: max routes dY to the winner
+        return (unbroadcast(dY * a_wins, a.shape) if a.requires_grad else None,
+                unbroadcast(dY * ~a_wins, b.shape) if b.requires_grad else None)
+    return Tensor(np.maximum(a.data, b.data), _parents=(a, b), _op="max",
+                  _backward=backward, _saved=a_wins)
 
 
 def leaky_relu(x, slope=0.01):

@@ -1,7 +1,8 @@
 r"""The parts of a GPT written with the engine's operations, to check their backward passes (issue 25).
 
-One primitive has a local rule of its own, beside its forward: :func:`erf`,
-with ``erf'(x) = (2/√π) e^{−x²}``. Everything else is a composition, so the
+One primitive has a backward rule of its own, beside its forward: :func:`erf`,
+with ``erf'(x) = (2/√π) e^{−x²}`` (its tangent rule is in
+:mod:`nnmath.autodiff.tangents`). Everything else is a composition, so the
 engine never calls the hand-derived formulas of :mod:`nnmath.gelu`,
 :mod:`nnmath.rmsnorm`, :mod:`nnmath.rope` or :mod:`nnmath.flash` it checks:
 
@@ -13,25 +14,28 @@ engine never calls the hand-derived formulas of :mod:`nnmath.gelu`,
   comes from the rule of ``@``, not from a rotation by ``−θ``;
 * attention is the full ``softmax(QKᵀ/√d + M) V`` of
   :mod:`nnmath.autodiff.sequence`, never the block kernels.
+
+A whole :class:`nnmath.GPT` becomes a graph of these in
+:func:`nnmath.autodiff.convert.from_gpt` (the old address,
+``nnmath.autodiff.gpt.from_gpt``, still works).
 """
 
 import numpy as np
 
 from ..gelu import erf as _erf_values
 from ..rope import rope_angles
-from .norm import layer_norm
-from .sequence import embedding, linear, scaled_dot_product_attention
+from .sequence import linear, scaled_dot_product_attention
 from .tensor import Tensor, as_tensor
 
-__all__ = ["erf", "gelu", "rms_norm", "rope", "gpt_self_attention", "from_gpt"]
+__all__ = ["erf", "gelu", "rms_norm", "rope", "gpt_self_attention"]
 
 
 def erf(x):
     """The error function element-wise; its rule ``erf'(x) = (2/√π) e^{−x²}``."""
     x = as_tensor(x)
 
-    def backward(g):  # erf'(x) = 2/√π · e^{−x²}
-        return (g * (2.0 / np.sqrt(np.pi)) * np.exp(-x.data ** 2),)
+    def backward(dY):  # erf'(x) = 2/√π · e^{−x²}
+        return (dY * (2.0 / np.sqrt(np.pi)) * np.exp(-x.data ** 2),)
     return Tensor(_erf_values(x.data), _parents=(x,), _op="erf", _backward=backward)
 
 
@@ -73,47 +77,8 @@ def gpt_self_attention(X, Wq, Wk, Wv, Wo, n_heads, causal=True, rope_qk=False):
     return linear(Y.transpose(0, 2, 1, 3).reshape(N, T, D), Wo)
 
 
-def from_gpt(model):
-    """A :class:`nnmath.gpt.GPT` rewritten with Tensor operations.
-
-    Parameters
-    ----------
-    model : GPT
-
-    Returns
-    -------
-    forward : callable
-        ``forward(idx)`` returns the logits Tensor ``(N, T, vocab)``.
-    params : dict of str to Tensor
-        Copies of the parameters under the names ``model.parameters()`` gives;
-        after a backward pass their ``.grad`` holds the engine's gradients.
-        With tied weights ``"tok.W"`` is one Tensor used twice, so the engine
-        sums its two gradients by its own fan-out rule.
-    """
-    from ..norm import LayerNorm
-
-    params = {name: Tensor(value) for name, value, _ in model.parameters()}
-
-    def norm(layer, prefix, x):
-        if isinstance(layer, LayerNorm):
-            return layer_norm(x, params[prefix + ".gamma"], params[prefix + ".beta"], layer.eps)
-        return rms_norm(x, params[prefix + ".gamma"], layer.eps)
-
-    def forward(idx):
-        E = params["tok.W"]
-        x = embedding(E, idx)
-        if model.pos is not None:
-            x = x + params["pos.P"][:x.shape[1]]
-        for i, block in enumerate(model.blocks):
-            b = f"blocks.{i}."
-            Ws = [params[f"{b}attn.{n}"] for n in ("Wq", "Wk", "Wv", "Wo")]
-            x = x + gpt_self_attention(norm(block.ln1, b + "ln1", x), *Ws,
-                                       n_heads=block.attn.n_heads, rope_qk=block.attn.rope)
-            h = linear(norm(block.ln2, b + "ln2", x), params[b + "mlp.0.W"], params[b + "mlp.0.b"])
-            h = gelu(h, block.mlp[1].approximate)
-            x = x + linear(h, params[b + "mlp.2.W"], params[b + "mlp.2.b"])
-        x = norm(model.ln_f, "ln_f", x)
-        if model.head is None:
-            return linear(x, E.T)
-        return linear(x, params["head.W"], params["head.b"])
-    return forward, params
+def __getattr__(name):  # gpt.from_gpt moved to convert.py: the old address works
+    if name == "from_gpt":
+        from .convert import from_gpt
+        return from_gpt
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -1,16 +1,14 @@
-"""Tools that work on a whole graph: Jacobians by reverse mode, networks as graphs.
+"""The Jacobian of a whole graph by reverse mode: one backward pass per output entry.
 
-:func:`reverse_mode_jacobian` runs one backward pass per output entry;
-:func:`from_sequential` rewrites a :class:`nnmath.Sequential` with Tensor
-operations, so the engine can check the hand-written backward pass (chapter 14).
+(The networks rewritten as graphs, ``from_sequential`` and ``from_module``, are in
+:mod:`nnmath.autodiff.convert`; the old address still works.)
 """
 
 import numpy as np
 
-from .functions import leaky_relu, softmax
 from .tensor import Tensor
 
-__all__ = ["reverse_mode_jacobian", "from_sequential"]
+__all__ = ["reverse_mode_jacobian"]
 
 
 def reverse_mode_jacobian(f, x):
@@ -50,56 +48,8 @@ def reverse_mode_jacobian(f, x):
     return J
 
 
-def from_sequential(model):
-    """The same network as a :class:`nnmath.Sequential`, written with Tensor operations.
-
-    Parameters
-    ----------
-    model : Sequential
-        Of ``Linear``, ``Tanh``, ``Sigmoid``, ``ReLU``, ``LeakyReLU``,
-        ``Identity`` and ``Softmax`` modules.
-
-    Returns
-    -------
-    forward : callable
-        ``forward(X)`` returns the output Tensor, built from ``params``.
-    params : dict of str to Tensor
-        Copies of the model's parameters under the names ``model.parameters()``
-        gives (``"0.W"``, ``"0.b"``, …); their ``.grad`` holds the engine's
-        gradients after a backward pass.
-
-    Raises
-    ------
-    TypeError
-        For a module the engine has no Tensor version of.
-
-    Notes
-    -----
-    Each ``Linear`` becomes ``X @ W + b`` and each activation its Tensor
-    method, so the gradients come from the engine's local rules alone, not
-    from the hand-written backward passes they are compared with (chapter 14).
-    """
-    from ..activations import Identity, LeakyReLU, ReLU, Sigmoid, Softmax, Tanh
-    from ..layers import Linear
-
-    elementwise = {Tanh: Tensor.tanh, Sigmoid: Tensor.sigmoid, ReLU: Tensor.relu,
-                   Identity: lambda x: x, Softmax: softmax}
-    params, steps = {}, []
-    for i, layer in enumerate(getattr(model, "layers", [])):
-        if isinstance(layer, Linear):
-            W = params[f"{i}.W"] = Tensor(layer.W)
-            b = params[f"{i}.b"] = Tensor(layer.b)
-            steps.append(lambda x, W=W, b=b: x @ W + b)
-        elif isinstance(layer, LeakyReLU):
-            steps.append(lambda x, slope=layer.slope: leaky_relu(x, slope))
-        elif type(layer) in elementwise:
-            steps.append(elementwise[type(layer)])
-        else:
-            raise TypeError(f"from_sequential: module {i} ({type(layer).__name__}) has no "
-                            f"Tensor version")
-
-    def forward(X):
-        for step in steps:
-            X = step(X)
-        return X
-    return forward, params
+def __getattr__(name):  # graph.from_sequential moved to convert.py: the old address works
+    if name == "from_sequential":
+        from .convert import from_sequential
+        return from_sequential
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

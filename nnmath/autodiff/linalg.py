@@ -1,8 +1,9 @@
 r"""Linear algebra in the engine: the inverse, the log-determinant and linear solves.
 
-Each is a primitive with its own local rules beside its forward: a backward
-rule (vector-Jacobian product) and a tangent rule (Jacobian-vector product,
-chapter 19). Both come from two differentials derived in chapter 17,
+Each is a primitive with its own backward rule (a vector-Jacobian product)
+beside its forward; its tangent rule (a Jacobian-vector product, chapter 19)
+is in :mod:`nnmath.autodiff.tangents`. Both come from two differentials
+derived in chapter 17,
 
 .. math::
     d(X^{-1}) = -X^{-1}\, dX\, X^{-1}, \qquad d \log\det X = \operatorname{tr}(X^{-1} dX).
@@ -41,25 +42,25 @@ def _check_invertible(X, who):
 
 # -- the vector-Jacobian products (chapter 17) -----------------------------------
 
-def inv_vjp(G, X_inv):
-    r"""``∂L/∂X = −X⁻ᵀ G X⁻ᵀ`` for ``Y = X⁻¹`` with upstream ``G = ∂L/∂Y`` (both ``(n, n)``)."""
-    return -(X_inv.T @ G @ X_inv.T)
+def inv_vjp(dY, X_inv):
+    r"""``∂L/∂X = −X⁻ᵀ dY X⁻ᵀ`` for ``Y = X⁻¹`` with upstream ``dY = ∂L/∂Y`` (both ``(n, n)``)."""
+    return -(X_inv.T @ dY @ X_inv.T)
 
 
-def logdet_vjp(g, X_inv):
-    r"""``∂L/∂X = g X⁻ᵀ`` for ``y = log det X`` with upstream ``g = ∂L/∂y`` (a scalar)."""
-    return g * X_inv.T
+def logdet_vjp(dY, X_inv):
+    r"""``∂L/∂X = dY X⁻ᵀ`` for ``y = log det X`` with upstream ``dY = ∂L/∂y`` (a scalar)."""
+    return dY * X_inv.T
 
 
-def solve_vjp(G, A, X):
-    r"""Gradients ``(∂L/∂A, ∂L/∂B)`` of ``X = A⁻¹B`` given ``G = ∂L/∂X``.
+def solve_vjp(dY, A, X):
+    r"""Gradients ``(∂L/∂A, ∂L/∂B)`` of ``X = A⁻¹B`` given ``dY = ∂L/∂X``.
 
-    ``∂L/∂B = A⁻ᵀ G`` and ``∂L/∂A = −(∂L/∂B) Xᵀ``; ``B``, ``X`` and ``G`` are
+    ``∂L/∂B = A⁻ᵀ dY`` and ``∂L/∂A = −(∂L/∂B) Xᵀ``; ``B``, ``X`` and ``dY`` are
     ``(n,)`` or ``(n, k)``, ``A`` is ``(n, n)``.
     """
-    G_B = np.linalg.solve(A.T, G)
-    G_A = -np.outer(G_B, X) if X.ndim == 1 else -(G_B @ X.T)
-    return G_A, G_B
+    dB = np.linalg.solve(A.T, dY)
+    dA = -np.outer(dB, X) if X.ndim == 1 else -(dB @ X.T)
+    return dA, dB
 
 
 # -- the primitives ------------------------------------------------------------------
@@ -76,10 +77,9 @@ def inv(X):
     _check_invertible(X.data, "inv")
     Y = np.linalg.inv(X.data)
 
-    def backward(g):  # dX⁻¹ = −X⁻¹ dX X⁻¹  ⇒  ∂L/∂X = −X⁻ᵀ G X⁻ᵀ (chapter 17)
-        return (inv_vjp(g, Y),)
-    tangent = (lambda dX, y: -(y @ dX @ y),)  # the differential itself: −X⁻¹ dX X⁻¹
-    return Tensor(Y, _parents=(X,), _op="inv", _backward=backward, _tangent=tangent)
+    def backward(dY):  # dX⁻¹ = −X⁻¹ dX X⁻¹  ⇒  ∂L/∂X = −X⁻ᵀ dY X⁻ᵀ (chapter 17)
+        return (inv_vjp(dY, Y),)
+    return Tensor(Y, _parents=(X,), _op="inv", _backward=backward)
 
 
 def logdet(X):
@@ -99,10 +99,9 @@ def logdet(X):
                          f"log det is defined here for a positive determinant only")
     X_inv = np.linalg.inv(X.data)
 
-    def backward(g):  # d log det X = tr(X⁻¹ dX) = ⟨X⁻ᵀ, dX⟩  ⇒  ∂L/∂X = g X⁻ᵀ (chapter 17)
-        return (logdet_vjp(g, X_inv),)
-    tangent = (lambda dX, y: (inv(X).T * dX).sum(),)  # tr(X⁻¹ dX), with X⁻¹ in the graph
-    return Tensor(value, _parents=(X,), _op="logdet", _backward=backward, _tangent=tangent)
+    def backward(dY):  # d log det X = tr(X⁻¹ dX) = ⟨X⁻ᵀ, dX⟩  ⇒  ∂L/∂X = dY X⁻ᵀ (chapter 17)
+        return (logdet_vjp(dY, X_inv),)
+    return Tensor(value, _parents=(X,), _op="logdet", _backward=backward)
 
 
 def solve(A, B):
@@ -123,8 +122,6 @@ def solve(A, B):
                          f"to match A of shape {A.shape}, got {B.shape}")
     X = np.linalg.solve(A.data, B.data)
 
-    def backward(g):  # dX = A⁻¹(dB − dA X)  ⇒  ∂L/∂B = A⁻ᵀG, ∂L/∂A = −A⁻ᵀG Xᵀ (chapter 17)
-        return solve_vjp(g, A.data, X)
-    tangent = (lambda dA, y: -solve(A, dA @ y),  # dX = A⁻¹(dB − dA X), term by term
-               lambda dB, y: solve(A, dB))
-    return Tensor(X, _parents=(A, B), _op="solve", _backward=backward, _tangent=tangent)
+    def backward(dY):  # dX = A⁻¹(dB − dA X)  ⇒  ∂L/∂B = A⁻ᵀdY, ∂L/∂A = −A⁻ᵀdY Xᵀ (chapter 17)
+        return solve_vjp(dY, A.data, X)
+    return Tensor(X, _parents=(A, B), _op="solve", _backward=backward)

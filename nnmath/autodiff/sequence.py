@@ -1,7 +1,8 @@
 r"""Engine operations for sequence models: batched products, masks, stacking, and the
 sequence layers written with them (chapters 26–28).
 
-Three primitives have local rules of their own, each beside its forward:
+Three primitives have backward rules of their own, each beside its forward
+(their tangent rules are in :mod:`nnmath.autodiff.tangents`):
 :func:`batched_matmul` (a matrix product per batch entry), :func:`where` (pick
 entries from two tensors by a fixed mask) and :func:`stack` (join tensors along
 a new axis). Everything else here is a composition of those and of the core
@@ -13,6 +14,9 @@ attention without ever calling the hand-derived backward formulas of
   comes from the rule of ``@``, not from a scatter-add);
 * the recurrent network is its forward loop (the engine unrolls the time steps);
 * attention is ``exp``, ``sum``, division and products (no softmax Jacobian).
+
+The layers themselves become such graphs in :func:`nnmath.autodiff.convert.from_module`
+(the old address, ``nnmath.autodiff.sequence.from_module``, still works).
 """
 
 import numpy as np
@@ -21,7 +25,7 @@ from .functions import softmax
 from .tensor import Tensor, as_tensor, unbroadcast
 
 __all__ = ["batched_matmul", "where", "stack", "one_hot", "embedding", "linear", "rnn",
-           "scaled_dot_product_attention", "self_attention", "from_module"]
+           "scaled_dot_product_attention", "self_attention"]
 
 
 def _swap(A):
@@ -45,12 +49,10 @@ def batched_matmul(a, b):
         raise ValueError(f"batched_matmul: leading axes of {a.shape} and {b.shape} do not "
                          f"broadcast") from None
 
-    def backward(g):  # per batch entry Y = AB: ∂L/∂A = G Bᵀ, ∂L/∂B = Aᵀ G (chapter 5)
-        return (unbroadcast(g @ _swap(b.data), a.shape) if a.requires_grad else None,
-                unbroadcast(_swap(a.data) @ g, b.shape) if b.requires_grad else None)
-    tangent = (lambda da, y: batched_matmul(da, b),   # d(AB) = dA B + A dB
-               lambda db, y: batched_matmul(a, db))
-    return Tensor(out, _parents=(a, b), _op="bmm", _backward=backward, _tangent=tangent)
+    def backward(dY):  # per batch entry Y = AB: ∂L/∂A = dY Bᵀ, ∂L/∂B = Aᵀ dY (chapter 5)
+        return (unbroadcast(dY @ _swap(b.data), a.shape) if a.requires_grad else None,
+                unbroadcast(_swap(a.data) @ dY, b.shape) if b.requires_grad else None)
+    return Tensor(out, _parents=(a, b), _op="bmm", _backward=backward)
 
 
 def where(condition, a, b):
@@ -58,13 +60,11 @@ def where(condition, a, b):
     a, b = as_tensor(a), as_tensor(b)
     cond = np.asarray(condition, dtype=bool)
 
-    def backward(g):  # each output entry is a copy of one input entry: route g there
-        return (unbroadcast(g * cond, a.shape) if a.requires_grad else None,
-                unbroadcast(g * ~cond, b.shape) if b.requires_grad else None)
-    tangent = (lambda da, y: where(cond, da, 0.0),    # the selection is linear
-               lambda db, y: where(cond, 0.0, db))
+    def backward(dY):  # each output entry is a copy of one input entry: route dY there
+        return (unbroadcast(dY * cond, a.shape) if a.requires_grad else None,
+                unbroadcast(dY * ~cond, b.shape) if b.requires_grad else None)
     return Tensor(np.where(cond, a.data, b.data), _parents=(a, b), _op="where",
-                  _backward=backward, _tangent=tangent)
+                  _backward=backward, _saved=cond)
 
 
 def stack(tensors, axis=0):
@@ -78,15 +78,10 @@ def stack(tensors, axis=0):
     out = np.stack([t.data for t in tensors], axis=axis)
     axis = axis % out.ndim
 
-    def backward(g):  # each input is one slice of the output: hand back its slice
-        return tuple(np.take(g, k, axis=axis) for k in range(len(tensors)))
-
-    def tangent_of_slice(k):  # slice k moves with input k, the others stay put
-        zero = np.zeros(tensors[0].shape)
-        return lambda dk, y: stack([dk if j == k else zero for j in range(len(tensors))], axis)
-    tangent = tuple(tangent_of_slice(k) for k in range(len(tensors)))
+    def backward(dY):  # each input is one slice of the output: hand back its slice
+        return tuple(np.take(dY, k, axis=axis) for k in range(len(tensors)))
     return Tensor(out, _parents=tuple(tensors), _op="stack", _backward=backward,
-                  _tangent=tangent)
+                  _saved=axis)
 
 
 # -- compositions ------------------------------------------------------------------
@@ -108,6 +103,8 @@ def embedding(W, indices):
 def linear(X, W, b=None):
     """``X W (+ b)`` for ``X`` of shape ``(..., in)``: rows of all leading axes at once."""
     X, W = as_tensor(X), as_tensor(W)
+    if X.ndim == 2:  # a batch of rows: the product itself
+        return X @ W if b is None else X @ W + b
     Y = (X.reshape(-1, W.shape[0]) @ W).reshape(X.shape[:-1] + (W.shape[1],))
     return Y if b is None else Y + b
 
@@ -144,78 +141,8 @@ def self_attention(X, Wq, Wk, Wv, Wo, n_heads=1, causal=False):
     return linear(Y.transpose(0, 2, 1, 3).reshape(N, T, D), Wo)
 
 
-def from_module(module):
-    """A module tree rewritten with Tensor operations, for checking its backward pass.
-
-    Parameters
-    ----------
-    module : Module
-        ``Sequential`` (nested allowed), ``Residual``, ``Linear``, the activations,
-        ``LayerNorm``, ``Embedding``, ``PositionalEmbedding``, ``RNN`` or
-        ``SelfAttention``.
-
-    Returns
-    -------
-    forward : callable
-        ``forward(X)`` returns the output Tensor.
-    params : dict of str to Tensor
-        Copies of the parameters under the names ``module.parameters()`` gives;
-        after a backward pass their ``.grad`` holds the engine's gradients.
-
-    Raises
-    ------
-    TypeError
-        For a module with no Tensor version here.
-    """
-    params = {}
-    forward = _convert(module, "", params)
-    return forward, params
-
-
-def _convert(m, prefix, params):
-    from .. import activations as act
-    from ..attention import SelfAttention
-    from ..layers import Linear
-    from ..model import Residual, Sequential
-    from ..norm import LayerNorm
-    from ..sequence import RNN, Embedding, PositionalEmbedding
-    from .norm import layer_norm
-
-    def p(name, value):
-        params[prefix + name] = Tensor(value)
-        return params[prefix + name]
-
-    if isinstance(m, Sequential):
-        steps = [_convert(layer, f"{prefix}{i}.", params) for i, layer in enumerate(m.layers)]
-
-        def run(X):
-            for step in steps:
-                X = step(X)
-            return X
-        return run
-    if isinstance(m, Residual):
-        inner = _convert(m.module, prefix, params)  # Residual.parameters() adds no prefix
-        return lambda X: X + inner(X)
-    if isinstance(m, LayerNorm):
-        gamma, beta = p("gamma", m.gamma), p("beta", m.beta)
-        return lambda X: layer_norm(X, gamma, beta, m.eps)
-    if isinstance(m, Linear):
-        W, b = p("W", m.W), p("b", m.b)
-        return lambda X: linear(X, W, b)
-    if isinstance(m, Embedding):
-        W = p("W", m.W)
-        return lambda idx: embedding(W, idx)
-    if isinstance(m, PositionalEmbedding):
-        P = p("P", m.P)
-        return lambda X: X + P[:X.shape[1]]
-    if isinstance(m, RNN):
-        Wx, Wh, b = p("Wx", m.Wx), p("Wh", m.Wh), p("b", m.b)
-        return lambda X: rnn(X, Wx, Wh, b, np.zeros((X.shape[0], m.hidden_size)))
-    if isinstance(m, SelfAttention):
-        Ws = [p(n, getattr(m, n)) for n in ("Wq", "Wk", "Wv", "Wo")]
-        return lambda X: self_attention(X, *Ws, n_heads=m.n_heads, causal=m.causal)
-    elementwise = {act.Tanh: Tensor.tanh, act.Sigmoid: Tensor.sigmoid, act.ReLU: Tensor.relu,
-                   act.Identity: lambda x: x, act.Softmax: softmax}
-    if type(m) in elementwise:
-        return elementwise[type(m)]
-    raise TypeError(f"from_module: {type(m).__name__} has no Tensor version")
+def __getattr__(name):  # sequence.from_module moved to convert.py: the old address works
+    if name == "from_module":
+        from .convert import from_module
+        return from_module
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

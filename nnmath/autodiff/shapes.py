@@ -1,8 +1,10 @@
-"""Shape bookkeeping shared by the engine's local rules.
+"""Shape bookkeeping shared by the engine's local rules, and the checks of its operations.
 
 :func:`unbroadcast` is the rule of broadcasting itself (a copied operand gets
-the sum of its copies' gradients, chapter 13); the other two helpers name the
-axes a reduction runs over and pick the first maximum of each group.
+the sum of its copies' gradients, chapter 13); two helpers name the axes a
+reduction runs over and pick the first maximum of each group; the rest check
+the operands of the core operations, so that bad input gets an error naming
+the operation and the shapes, and the core reads as mathematics.
 """
 
 import numpy as np
@@ -70,3 +72,54 @@ def _first_true(mask, axes):
     flat = moved.reshape(moved.shape[:moved.ndim - len(axes)] + (-1,))
     keep = flat & (np.cumsum(flat, axis=-1) == 1)
     return np.moveaxis(keep.reshape(moved.shape), tuple(range(-len(axes), 0)), axes)
+
+
+# -- the checks of the core operations: a clear error instead of a NumPy one -------------
+
+def _float_array(data):
+    """A float64 copy of ``data``, or a TypeError that names what could not be converted."""
+    try:
+        if np.iscomplexobj(data):  # np.array would drop the imaginary part, warning only
+            raise TypeError("complex values are not supported")
+        return np.array(data, dtype=np.float64)
+    except (TypeError, ValueError) as exc:
+        raise TypeError(f"Tensor: cannot convert {type(data).__name__} to a float64 "
+                        f"array ({exc})") from None
+
+
+def _broadcast(op, a, b, fn):
+    """``fn(a.data, b.data)``, or a clear error naming both shapes when they do not broadcast."""
+    try:
+        return fn(a.data, b.data)
+    except ValueError:
+        raise ValueError(f"Tensor {op}: operands of shapes {a.shape} and {b.shape} do not "
+                         f"broadcast together") from None
+
+
+def _is_batched_product(A, B):
+    """Whether ``A @ B`` is a product of stacks of matrices; a clear error if it is no product."""
+    batched = A.ndim >= 2 and B.ndim >= 2 and max(A.ndim, B.ndim) > 2
+    if not (batched or (1 <= A.ndim <= 2 and 1 <= B.ndim <= 2)) \
+            or A.shape[-1] != B.shape[-2 if B.ndim >= 2 else 0]:
+        raise ValueError(f"Tensor @: cannot multiply shapes {A.shape} and {B.shape}; "
+                         f"operands must be 1-D or 2-D, or both batches of matrices, "
+                         f"with matching inner dimensions")
+    return batched
+
+
+def _permutation(axes, shape):
+    """``axes`` as a tuple (reversed axes by default), checked to permute the axes of ``shape``."""
+    ndim = len(shape)
+    axes = tuple(axes[0]) if len(axes) == 1 and not np.isscalar(axes[0]) else tuple(axes)
+    axes = axes or tuple(reversed(range(ndim)))
+    if sorted(a % max(ndim, 1) for a in axes) != list(range(ndim)):
+        raise ValueError(f"Tensor.transpose: axes {axes} are not a permutation of the "
+                         f"{ndim} axes of a tensor of shape {shape}")
+    return axes
+
+
+def _check_positive(who, x):
+    """Raise a ValueError naming ``who`` unless every entry of ``x`` is positive."""
+    if np.any(x <= 0):
+        raise ValueError(f"Tensor.{who}: input must be positive, got minimum "
+                         f"{float(np.min(x)):.3g}")

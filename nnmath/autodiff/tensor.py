@@ -1,33 +1,24 @@
-r"""A reverse-mode automatic differentiation engine on NumPy arrays.
+r"""The core of the reverse-mode engine: :class:`Tensor`, its primitives, the backward pass.
 
-:class:`Tensor` wraps a float64 array. Every operation on tensors returns a new
-tensor that remembers its parents and a *local backward rule*: a function that
-maps the gradient of the loss with respect to the output, ``g``, to the
-gradients with respect to each parent (a vector-Jacobian product). The rule is
-written right next to the forward computation, so the derivative of each
-operation can be read where the operation is defined.
+Every operation on tensors returns a new tensor that remembers its parents and
+a *local backward rule*, written right beside the forward computation: it maps
+the upstream gradient ``dY = ∂L/∂Y`` to the gradient of each parent (a
+vector-Jacobian product). :meth:`Tensor.backward` visits the graph in reverse
+topological order, so a node passes ``dY`` on only once every successor has
+added its share: what makes a value used twice come out right (chapter 13).
 
-:meth:`Tensor.backward` orders the graph topologically (iteratively, with an
-explicit stack, so a chain of 100 000 operations is no problem), then visits
-the nodes in reverse. A node is visited only after every one of its successors
-has added its contribution, which is what makes the result correct when a value
-is used more than once (chapter 13 shows what goes wrong otherwise).
-
-The engine is the third, independent route that checks every identity of the book: it
-chains the local rules below, never the layers' compact formulas (chapter 14).
-
-Beside each backward rule sits a *tangent rule* for forward mode (chapter 19):
-one function per parent, ``(ṗ, y) ↦`` that parent's contribution to the
-output's tangent ``ẏ = Σ_i J_i ṗ_i`` (a Jacobian-vector product), where ``y``
-is the output Tensor. The rules are written with Tensor operations, so the
-tangents are themselves in the graph and can be differentiated again
-(:func:`nnmath.autodiff.hvp`); :mod:`nnmath.autodiff.forward` runs them.
+The engine is the third, independent route that checks every identity of the
+book: it chains these local rules, never the layers' compact formulas (chapter
+14). Forward mode (chapter 19) has its rules beside the code that runs them,
+in :mod:`nnmath.autodiff.tangents`; what they need beyond the parents and the
+value (axes, an index, a mask) a node keeps in ``_saved``.
 """
 
 import numpy as np
 
 from .order import topological_order
-from .shapes import _first_true, _normalize_axes, unbroadcast
+from .shapes import (_broadcast, _check_positive, _first_true, _float_array,
+                     _is_batched_product, _normalize_axes, _permutation, unbroadcast)
 
 __all__ = ["Tensor", "as_tensor", "unbroadcast", "topological_order"]
 
@@ -37,13 +28,9 @@ def as_tensor(value):
     return value if isinstance(value, Tensor) else Tensor(value, requires_grad=False)
 
 
-def _broadcast(op, a, b, fn):
-    """``fn(a.data, b.data)``, or a clear error naming both shapes when they do not broadcast."""
-    try:
-        return fn(a.data, b.data)
-    except ValueError:
-        raise ValueError(f"Tensor {op}: operands of shapes {a.shape} and {b.shape} do not "
-                         f"broadcast together") from None
+def _shaped(array, shape):
+    """``array`` in ``shape``, itself when it has it already (a view would cost a leaf a copy)."""
+    return array if array.shape == shape else array.reshape(shape)
 
 
 class Tensor:
@@ -73,38 +60,31 @@ class Tensor:
 
     Notes
     -----
-    Each operation stores its parents and a local rule ``g ↦ (g_1, …, g_k)``
-    computing ``g_i = (∂out/∂parent_i)ᵀ g`` without forming the Jacobian, and
-    one tangent rule per parent, ``ṗ_i ↦ (∂out/∂parent_i) ṗ_i`` (chapter 19).
-    Derived operations (``-``, ``/``, ``mean``, …) are compositions of the
-    core ones, so they have no rule of their own. Chapters 13 and 14.
+    Each operation stores its parents and a local rule ``dY ↦ (dP_1, …, dP_k)``
+    computing ``dP_i = (∂Y/∂P_i)ᵀ dY`` without forming the Jacobian (``None``
+    for a constant parent, which needs none). Derived operations (``-``,
+    ``/``, ``mean``, …) are compositions of the core ones. Chapters 13 and 14.
     """
 
     # NumPy defers to Tensor's reflected operators: ndarray + Tensor -> Tensor.__radd__.
     __array_ufunc__ = None
 
     def __init__(self, data, *, requires_grad=True, name=None, _parents=(), _op="",
-                 _backward=None, _tangent=None):
+                 _backward=None, _saved=None):
         if isinstance(data, Tensor):
             raise TypeError("Tensor: data is already a Tensor; use it directly")
         if _parents:  # the fresh result of an operation: no copy needed
             self.data = np.asarray(data, dtype=np.float64)
             requires_grad = any(p.requires_grad for p in _parents)
         else:
-            try:
-                if np.iscomplexobj(data):  # np.array would drop the imaginary part, warning only
-                    raise TypeError("complex values are not supported")
-                self.data = np.array(data, dtype=np.float64)
-            except (TypeError, ValueError) as exc:
-                raise TypeError(f"Tensor: cannot convert {type(data).__name__} to a float64 "
-                                f"array ({exc})") from None
+            self.data = _float_array(data)
         self.requires_grad = bool(requires_grad)
         self.name = name
         self.op = _op
         self._grad = None
         self._parents = tuple(_parents)
-        self._backward = _backward  # local rule: g -> tuple of gradients, one per parent
-        self._tangent = _tangent    # forward mode: one rule (ṗ, y) -> J ṗ per parent, or None
+        self._backward = _backward  # local rule: dY -> tuple of gradients, one per parent
+        self._saved = _saved        # what forward mode needs besides parents and value
 
     # -- basic attributes ------------------------------------------------------
     @property
@@ -149,68 +129,53 @@ class Tensor:
     def __add__(self, other):
         a, b = self, as_tensor(other)
 
-        def backward(g):  # ∂(a+b)/∂a = ∂(a+b)/∂b = I: add distributes g unchanged
-            return unbroadcast(g, a.shape), unbroadcast(g, b.shape)
-        tangent = (lambda da, y: da, lambda db, y: db)  # d(a+b) = da + db
+        def backward(dY):  # ∂(a+b)/∂a = ∂(a+b)/∂b = I: add hands dY on unchanged
+            return unbroadcast(dY, a.shape), unbroadcast(dY, b.shape)
         return Tensor(_broadcast("+", a, b, np.add), _parents=(a, b), _op="+",
-                      _backward=backward, _tangent=tangent)
+                      _backward=backward)
 
     def __mul__(self, other):
         a, b = self, as_tensor(other)
 
-        def backward(g):  # ∂(ab)/∂a = diag(b): multiply swaps the operands
-            return unbroadcast(g * b.data, a.shape), unbroadcast(g * a.data, b.shape)
-        tangent = (lambda da, y: da * b, lambda db, y: a * db)  # d(ab) = da b + a db
+        def backward(dY):  # ∂(ab)/∂a = diag(b): multiply swaps the operands
+            return (unbroadcast(dY * b.data, a.shape) if a.requires_grad else None,
+                    unbroadcast(dY * a.data, b.shape) if b.requires_grad else None)
         return Tensor(_broadcast("*", a, b, np.multiply), _parents=(a, b), _op="*",
-                      _backward=backward, _tangent=tangent)
+                      _backward=backward)
 
     def __pow__(self, other):
         a, b = self, as_tensor(other)
         out = _broadcast("**", a, b, np.power)
 
-        def backward(g):  # ∂a^b/∂a = b a^(b−1); ∂a^b/∂b = a^b ln a (only if b varies)
-            ga = unbroadcast(g * b.data * a.data ** (b.data - 1.0), a.shape)
-            gb = unbroadcast(g * out * np.log(a.data), b.shape) if b.requires_grad else None
-            return ga, gb
-        tangent = (lambda da, y: da * (b * a ** (b - 1.0)),  # d(a^b) = b a^(b−1) da
-                   lambda db, y: db * y * a.log())          #        + a^b ln a db
-        return Tensor(out, _parents=(a, b), _op="**", _backward=backward, _tangent=tangent)
+        def backward(dY):  # ∂a^b/∂a = b a^(b−1); ∂a^b/∂b = a^b ln a (only if b varies)
+            return (unbroadcast(dY * b.data * a.data ** (b.data - 1.0), a.shape),
+                    unbroadcast(dY * out * np.log(a.data), b.shape) if b.requires_grad else None)
+        return Tensor(out, _parents=(a, b), _op="**", _backward=backward)
 
     def __matmul__(self, other):
         a, b = self, as_tensor(other)
         A, B = a.data, b.data
-        batched = A.ndim >= 2 and B.ndim >= 2 and max(A.ndim, B.ndim) > 2
-        if not (batched or (1 <= A.ndim <= 2 and 1 <= B.ndim <= 2)) \
-                or A.shape[-1] != B.shape[-2 if B.ndim >= 2 else 0]:
-            raise ValueError(f"Tensor @: cannot multiply shapes {A.shape} and {B.shape}; "
-                             f"operands must be 1-D or 2-D, or both batches of matrices, "
-                             f"with matching inner dimensions")
-        if batched:
+        if _is_batched_product(A, B):
             from .sequence import batched_matmul  # a stack of matrices: the batched product
             return batched_matmul(a, b)
         A2 = A if A.ndim == 2 else A[None, :]  # a vector on the left is a row (1, D)
         B2 = B if B.ndim == 2 else B[:, None]  # a vector on the right is a column (D, 1)
 
-        def backward(g):  # Y = AB: ∂L/∂A = G Bᵀ, ∂L/∂B = Aᵀ G (chapter 5)
-            G = g.reshape(A2.shape[0], B2.shape[1])
-            return (G @ B2.T).reshape(A.shape), (A2.T @ G).reshape(B.shape)
-        tangent = (lambda da, y: da @ b, lambda db, y: a @ db)  # d(AB) = dA B + A dB
-        return Tensor(A @ B, _parents=(a, b), _op="@", _backward=backward, _tangent=tangent)
+        def backward(dY):  # Y = AB: ∂L/∂A = dY Bᵀ, ∂L/∂B = Aᵀ dY (chapter 5)
+            dY = dY.reshape(A2.shape[0], B2.shape[1])
+            return (_shaped(dY @ B2.T, A.shape) if a.requires_grad else None,
+                    _shaped(A2.T @ dY, B.shape) if b.requires_grad else None)
+        return Tensor(A @ B, _parents=(a, b), _op="@", _backward=backward)
 
     def transpose(self, *axes):
         """Permute the axes (reverse them by default: the matrix transpose for 2-D)."""
-        axes = tuple(axes[0]) if len(axes) == 1 and not np.isscalar(axes[0]) else axes
-        axes = axes or tuple(reversed(range(self.ndim)))
-        if sorted(a % max(self.ndim, 1) for a in axes) != list(range(self.ndim)):
-            raise ValueError(f"Tensor.transpose: axes {axes} are not a permutation of the "
-                             f"{self.ndim} axes of a tensor of shape {self.shape}")
+        axes = _permutation(axes, self.shape)
         inverse = tuple(np.argsort([a % self.ndim for a in axes]))
 
-        def backward(g):  # a permutation of entries: permute the gradient back
-            return (g.transpose(inverse),)
-        tangent = (lambda d, y: d.transpose(axes),)  # linear: the tangent moves the same way
+        def backward(dY):  # a permutation of entries: permute the gradient back
+            return (dY.transpose(inverse),)
         return Tensor(self.data.transpose(axes), _parents=(self,), _op="T", _backward=backward,
-                      _tangent=tangent)
+                      _saved=axes)
 
     T = property(transpose)
 
@@ -223,34 +188,30 @@ class Tensor:
             raise ValueError(f"Tensor.reshape: cannot reshape a tensor of shape {old} "
                              f"({self.size} entries) into {shape}") from None
 
-        def backward(g):  # the same entries: reshape the gradient back
-            return (g.reshape(old),)
-        tangent = (lambda d, y: d.reshape(y.shape),)
-        return Tensor(out, _parents=(self,), _op="reshape", _backward=backward, _tangent=tangent)
+        def backward(dY):  # the same entries: reshape the gradient back
+            return (dY.reshape(old),)
+        return Tensor(out, _parents=(self,), _op="reshape", _backward=backward)
 
     def __getitem__(self, index):
         index = index.data.astype(int) if isinstance(index, Tensor) else index
         old = self.shape
 
-        def backward(g):  # entries picked (possibly repeatedly) get their gradients summed
+        def backward(dY):  # entries picked (possibly repeatedly) get their gradients summed
             full = np.zeros(old)
-            np.add.at(full, index, g)
+            np.add.at(full, index, dY)
             return (full,)
-        tangent = (lambda d, y: d[index],)
         return Tensor(self.data[index], _parents=(self,), _op="[]", _backward=backward,
-                      _tangent=tangent)
+                      _saved=index)
 
     def sum(self, axis=None, keepdims=False):
         """Sum over ``axis`` (all axes by default), like :func:`numpy.sum`."""
         axes = _normalize_axes(axis, self.ndim, "sum")
         shape = self.shape
 
-        def backward(g):  # every summand receives g: copy it back over the summed axes
-            g = g if keepdims else np.expand_dims(g, axes)
-            return (np.broadcast_to(g, shape),)
-        tangent = (lambda d, y: d.sum(axis=axes, keepdims=keepdims),)
+        def backward(dY):  # every summand receives dY: copy it back over the summed axes
+            return (np.broadcast_to(dY if keepdims else np.expand_dims(dY, axes), shape),)
         return Tensor(self.data.sum(axis=axes, keepdims=keepdims), _parents=(self,),
-                      _op="sum", _backward=backward, _tangent=tangent)
+                      _op="sum", _backward=backward, _saved=(axes, keepdims))
 
     def max(self, axis=None, keepdims=False):
         """Maximum over ``axis`` (all axes by default); the gradient goes to the first maximum."""
@@ -260,86 +221,75 @@ class Tensor:
         top = self.data.max(axis=axes, keepdims=True)
         first = _first_true(self.data == top, axes)
 
-        def backward(g):  # max routes g to the (first) winner of each group: the max gate
-            g = g if keepdims else np.expand_dims(g, axes)
-            return (g * first,)
-        tangent = (lambda d, y: (d * first).sum(axis=axes, keepdims=keepdims),)  # the winner's
+        def backward(dY):  # max routes dY to the (first) winner of each group: the max gate
+            return ((dY if keepdims else np.expand_dims(dY, axes)) * first,)
         out = top if keepdims else top.squeeze(axis=axes)
-        return Tensor(out, _parents=(self,), _op="max", _backward=backward, _tangent=tangent)
+        return Tensor(out, _parents=(self,), _op="max", _backward=backward,
+                      _saved=(axes, keepdims, first))
 
     def exp(self):
         """Elementwise ``e^x``."""
         out = np.exp(self.data)
 
-        def backward(g):  # (e^x)' = e^x
-            return (g * out,)
-        return Tensor(out, _parents=(self,), _op="exp", _backward=backward,
-                      _tangent=(lambda d, y: d * y,))
+        def backward(dY):  # (e^x)' = e^x
+            return (dY * out,)
+        return Tensor(out, _parents=(self,), _op="exp", _backward=backward)
 
     def log(self):
         """Elementwise natural logarithm; every entry must be positive."""
         x = self.data
-        if np.any(x <= 0):
-            raise ValueError(f"Tensor.log: input must be positive, got minimum "
-                             f"{float(np.min(x)):.3g}")
+        _check_positive("log", x)
 
-        def backward(g):  # (ln x)' = 1/x
-            return (g / x,)
-        return Tensor(np.log(x), _parents=(self,), _op="log", _backward=backward,
-                      _tangent=(lambda d, y: d / self,))
+        def backward(dY):  # (ln x)' = 1/x
+            return (dY / x,)
+        return Tensor(np.log(x), _parents=(self,), _op="log", _backward=backward)
 
     def sqrt(self):
         """Elementwise square root; every entry must be positive (the derivative is 1/(2√x))."""
-        if np.any(self.data <= 0):
-            raise ValueError(f"Tensor.sqrt: input must be positive, got minimum "
-                             f"{float(np.min(self.data)):.3g}")
+        _check_positive("sqrt", self.data)
         out = np.sqrt(self.data)
 
-        def backward(g):  # (√x)' = 1/(2√x)
-            return (g * 0.5 / out,)
-        return Tensor(out, _parents=(self,), _op="sqrt", _backward=backward,
-                      _tangent=(lambda d, y: d * 0.5 / y,))
+        def backward(dY):  # (√x)' = 1/(2√x)
+            return (dY * 0.5 / out,)
+        return Tensor(out, _parents=(self,), _op="sqrt", _backward=backward)
 
     def tanh(self):
         """Elementwise hyperbolic tangent."""
         out = np.tanh(self.data)
 
-        def backward(g):  # tanh' = 1 − tanh² (chapter 6)
-            return (g * (1.0 - out * out),)
-        return Tensor(out, _parents=(self,), _op="tanh", _backward=backward,
-                      _tangent=(lambda d, y: d * (1.0 - y * y),))
+        def backward(dY):  # tanh' = 1 − tanh² (chapter 6)
+            return (dY * (1.0 - out * out),)
+        return Tensor(out, _parents=(self,), _op="tanh", _backward=backward)
 
     def sigmoid(self):
         """Elementwise logistic sigmoid, without overflow for large ``|x|``."""
         out = np.exp(-np.logaddexp(0.0, -self.data))  # 1/(1+e^−x), stable for both signs
 
-        def backward(g):  # σ' = σ(1 − σ) (chapter 6)
-            return (g * out * (1.0 - out),)
-        return Tensor(out, _parents=(self,), _op="sigmoid", _backward=backward,
-                      _tangent=(lambda d, y: d * (y * (1.0 - y)),))
+        def backward(dY):  # σ' = σ(1 − σ) (chapter 6)
+            return (dY * out * (1.0 - out),)
+        return Tensor(out, _parents=(self,), _op="sigmoid", _backward=backward)
 
     def relu(self):
         """Elementwise ``max(x, 0)``; its derivative at 0 is taken as 0."""
         positive = self.data > 0
 
-        def backward(g):  # relu' = [x > 0]
-            return (g * positive,)
+        def backward(dY):  # relu' = [x > 0]
+            return (dY * positive,)
         return Tensor(self.data * positive, _parents=(self,), _op="relu", _backward=backward,
-                      _tangent=(lambda d, y: d * positive,))
+                      _saved=positive)
 
     def leaky_relu(self, slope=0.01):
         """Elementwise ``x`` for ``x > 0``, ``slope·x`` otherwise; derivative ``slope`` at 0.
 
-        A primitive, not ``relu(x) − slope·relu(−x)``: chaining the two ReLUs'
-        conventions at 0 would give the derivative 0 there, outside the
-        subdifferential ``[slope, 1]`` (chapter 6).
+        A primitive: ``relu(x) − slope·relu(−x)`` would have the derivative 0
+        at 0, outside the subdifferential ``[slope, 1]`` (chapter 6).
         """
         factor = np.where(self.data > 0, 1.0, float(slope))
 
-        def backward(g):  # leaky_relu' = 1 for x > 0, slope for x ≤ 0
-            return (g * factor,)
+        def backward(dY):  # leaky_relu' = 1 for x > 0, slope for x ≤ 0
+            return (dY * factor,)
         return Tensor(self.data * factor, _parents=(self,), _op="leaky_relu",
-                      _backward=backward, _tangent=(lambda d, y: d * factor,))
+                      _backward=backward, _saved=factor)
 
     # -- derived operations: compositions of the core ones -----------------------
     def __neg__(self):
@@ -387,32 +337,30 @@ class Tensor:
         Nodes are visited in reverse topological order, so each node's gradient
         is complete (summed over all of its successors, chapter 13) before its
         local rule passes it on. The pass *sets* ``.grad`` on every node it
-        reaches: a second call gives the same gradients, not twice them, as a
-        layer's ``backward`` sets ``dW``. Sum the losses first to get the
-        gradient of a sum.
+        reaches, as a layer's ``backward`` sets ``dW``: a second call gives the
+        same gradients, not twice them.
         """
         if not self.requires_grad:
             raise ValueError("Tensor.backward: this tensor is a constant; no gradient flows")
-        if grad is None:
-            if self.size != 1:
-                raise ValueError(f"Tensor.backward: an output of shape {self.shape} needs an "
-                                 f"explicit upstream gradient of that shape")
-            grad = np.ones_like(self.data)
-        grad = np.array(grad, dtype=np.float64)
+        if grad is None and self.size != 1:
+            raise ValueError(f"Tensor.backward: an output of shape {self.shape} needs an "
+                             f"explicit upstream gradient of that shape")
+        grad = np.ones(self.shape) if grad is None else np.array(grad, dtype=np.float64)
         if grad.shape != self.shape:
             raise ValueError(f"Tensor.backward: upstream gradient of shape {grad.shape} "
                              f"does not match the output's shape {self.shape}")
         pending = {self: grad}  # gradients of this pass, summed over successors so far
+        held = set()            # ids of the arrays that operation nodes keep as their .grad
         for node in reversed(topological_order(self)):
-            g = pending.pop(node)  # complete: every successor came earlier
-            if node._backward is None:  # a leaf: keep a private, writable copy
-                node._grad = np.array(g)
+            dY = pending.pop(node)  # complete: every successor came earlier
+            if node._backward is None:  # a leaf owns its .grad: copy a view or a shared array
+                node._grad = dY if dY.flags.owndata and id(dY) not in held else np.array(dY)
                 continue
-            node._grad = g
-            for parent, g_parent in zip(node._parents, node._backward(g)):
+            node._grad = dY
+            held.add(id(dY))
+            for parent, dP in zip(node._parents, node._backward(dY)):
                 if parent.requires_grad:  # the fan-out sum of chapter 13
-                    pending[parent] = g_parent if parent not in pending else \
-                        pending[parent] + g_parent
+                    pending[parent] = dP if parent not in pending else pending[parent] + dP
 
     def zero_grad(self):
         """Reset ``.grad`` to zero on this tensor and every tensor below it."""

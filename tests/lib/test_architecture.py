@@ -64,3 +64,56 @@ def test_no_module_is_longer_than_a_screenful_or_two():
     long = {str(p.relative_to(PACKAGE)): n for p in PACKAGE.rglob("*.py")
             if (n := len(p.read_text().splitlines())) > 420}
     assert not long, f"modules over 420 lines: {long}"
+
+
+
+def _layer_imports(source, package):
+    """The names ``source`` binds to a library layer (a Module subclass) or to a module of
+    layers (``from .. import activations``); a plain function (``from ..gelu import erf``)
+    is not a layer."""
+    import importlib
+    import inspect
+
+    from nnmath.module import Module
+
+    def is_layer(obj):
+        if inspect.ismodule(obj):
+            return any(is_layer(v) for v in vars(obj).values() if inspect.getmodule(v) is obj)
+        return inspect.isclass(obj) and issubclass(obj, Module)
+
+    bound = []  # (dotted name, object) of every name an import statement binds
+    for node in ast.walk(ast.parse(source)):
+        if isinstance(node, ast.Import):
+            bound += [(a.name, None) for a in node.names]
+        elif isinstance(node, ast.ImportFrom):
+            base = package[:len(package) - node.level + 1] if node.level else []
+            module = ".".join(base + ([node.module] if node.module else []))
+            bound += [(f"{module}.{a.name}", (module, a.name)) for a in node.names]
+    bad = []
+    for name, origin in bound:
+        if not name.startswith("nnmath.") or name.startswith("nnmath.autodiff"):
+            continue
+        parent = importlib.import_module(origin[0]) if origin else None
+        obj = getattr(parent, origin[1], None) if origin else None
+        if is_layer(obj if obj is not None else importlib.import_module(name)):
+            bad.append(name)
+    return bad
+
+ENGINE = sorted((PACKAGE / "autodiff").glob("*.py"))
+
+
+@pytest.mark.parametrize("path", ENGINE, ids=lambda p: p.name)
+def test_only_the_converter_imports_library_layers(path):
+    """The engine knows Tensors; ``autodiff/convert.py`` alone turns the layers into graphs."""
+    bad = _layer_imports(path.read_text(), ["nnmath", "autodiff"])
+    if path.name == "convert.py":
+        assert bad, "convert.py is where the engine meets the layers"
+    else:
+        assert not bad, f"autodiff/{path.name} imports library layers {bad}: use convert.py"
+
+
+def test_the_layer_import_scan_sees_layers():
+    """The check above can fail: a layer class and a module of layers are seen, a function not."""
+    source = "from ..layers import Linear\nfrom .. import activations\nfrom ..gelu import erf\n"
+    assert _layer_imports(source, ["nnmath", "autodiff"]) == ["nnmath.layers.Linear",
+                                                              "nnmath.activations"]

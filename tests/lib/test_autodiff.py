@@ -487,3 +487,46 @@ def test_naive_recursion_is_right_on_a_tree():
     expected = [float(v.grad) for v in (a, b, c)]
     ch13.naive_recursive_backward(L)
     assert [float(v.grad) for v in (a, b, c)] == expected
+
+
+# ---------------------------------------------------------------------------
+# the converters: one module, one function, the old addresses kept
+# ---------------------------------------------------------------------------
+def test_the_old_addresses_of_the_converters_are_the_new_functions():
+    from nnmath.autodiff import convert, gpt, graph, sequence
+    assert ad.from_sequential is convert.from_sequential is graph.from_sequential
+    assert ad.from_module is convert.from_module is sequence.from_module
+    assert ad.from_gpt is convert.from_gpt is gpt.from_gpt
+    with pytest.raises(AttributeError, match="no attribute 'nothing'"):
+        graph.nothing  # noqa: B018
+
+
+@pytest.mark.parametrize("make", [
+    lambda rng: nm.Sequential(nm.Linear(4, 6, rng=rng), nm.LeakyReLU(0.1), nm.Linear(6, 4, rng=rng),
+                              nm.GELU(), nm.RMSNorm(4), nm.GELU("tanh")),
+    lambda rng: nm.Sequential(nm.Residual(nm.SelfAttention(4, 2, causal=True, rope=True, rng=rng)),
+                              nm.LayerNorm(4), nm.Linear(4, 3, rng=rng)),
+], ids=["leaky, GELU, RMSNorm", "rotary attention"])
+def test_from_module_takes_the_later_layers_and_matches_their_backward(make):
+    rng = _rng(11)
+    model = make(rng)
+    X = rng.standard_normal((2, 3, 4))
+    Y = model.forward(X)
+    dY = rng.standard_normal(Y.shape)
+    dX = model.backward(dY)
+    forward, params = ad.from_module(model)
+    Xt = Tensor(X)
+    out = forward(Xt)
+    np.testing.assert_allclose(out.data, Y, rtol=1e-12, atol=1e-12)
+    (out * dY).sum().backward()
+    np.testing.assert_allclose(Xt.grad, dX, rtol=1e-10, atol=1e-12)
+    for name, _, grad in model.parameters():
+        np.testing.assert_allclose(params[name].grad, grad, rtol=1e-10, atol=1e-12, err_msg=name)
+
+
+def test_from_module_takes_a_whole_gpt():
+    model = nm.GPT(7, 4, 4, 1, 2, rng=_rng(12))
+    forward, params = ad.from_module(model)
+    idx = np.array([[1, 2, 3], [0, 6, 5]])
+    np.testing.assert_allclose(forward(idx).data, model.forward(idx), rtol=1e-12, atol=1e-12)
+    assert sorted(params) == sorted(name for name, _, _ in model.parameters())

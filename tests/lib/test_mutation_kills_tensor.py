@@ -345,3 +345,20 @@ def test_max_removes_only_the_reduced_axes(axis, shape):
     x = _rng(12).standard_normal((1, 3, 1))  # axes of length 1 that are not reduced stay
     out = Tensor(x).max(axis=axis)
     assert out.shape == shape == np.max(x, axis=axis).shape
+
+
+@pytest.mark.parametrize("build", [
+    lambda a, b: (a + b).sum(),                 # add hands one array to both parents
+    lambda a, b: (a.T + b.T).sum(),             # transposes hand views on
+    lambda a, b: (a @ b.T).sum() + a.sum(),     # a fresh product, and a sum's broadcast view
+    lambda a, b: ((a * 2.0) + b).reshape(-1).sum(),
+], ids=["add", "transpose", "product", "reshape"])
+def test_each_leaf_owns_a_private_writable_gradient(build):
+    """The backward pass copies only what a leaf would otherwise share: no two nodes alias."""
+    a, b = Tensor(np.ones((2, 2))), Tensor(np.full((2, 2), 2.0))
+    out = build(a, b)
+    out.backward()
+    nodes = topological_order(out)
+    for leaf in (a, b):
+        assert leaf.grad.flags.writeable and leaf.grad.flags.owndata
+        assert not any(np.shares_memory(leaf.grad, n.grad) for n in nodes if n is not leaf)

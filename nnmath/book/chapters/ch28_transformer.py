@@ -4,8 +4,7 @@ import numpy as np
 
 from ... import Embedding, LayerNorm, Linear, PositionalEmbedding, ReLU, Residual, SelfAttention
 from ... import Sequential, SoftmaxCrossEntropy
-from ...autodiff import sequence as ads
-from ...autodiff import softmax_cross_entropy_loss
+from ...autodiff import from_module, softmax_cross_entropy_loss
 from ...gradcheck import norm_relative_error
 
 __all__ = ["transformer", "attention_layer", "engine_agreement"]
@@ -40,7 +39,7 @@ def engine_agreement(model, X, labels):
 
     Runs the model's own forward, :class:`~nnmath.SoftmaxCrossEntropy` and
     ``backward``; then the same network rebuilt from Tensor operations by
-    :func:`nnmath.autodiff.sequence.from_module`, with the loss written as
+    :func:`nnmath.autodiff.from_module`, with the loss written as
     the engine's cross-entropy over the ``N·T`` positions.
 
     Returns
@@ -53,7 +52,7 @@ def engine_agreement(model, X, labels):
     loss = SoftmaxCrossEntropy()
     L = loss.forward(model.forward(X), labels)
     model.backward(loss.backward())
-    forward, params = ads.from_module(model)
+    forward, params = from_module(model)
     logits = forward(X)
     C = logits.shape[-1]
     Lt = softmax_cross_entropy_loss(logits.reshape(-1, C), np.eye(C)[np.reshape(labels, -1)])

@@ -1,7 +1,7 @@
 r"""Chapter 34 (A GPT that writes): the chapter's own demonstrations and studies.
 
 * :func:`engine_gradient_errors`: every parameter gradient of a :class:`nnmath.GPT`
-  against the autodiff engine's (:func:`nnmath.autodiff.gpt.from_gpt`);
+  against the autodiff engine's (:func:`nnmath.autodiff.convert.from_gpt`);
 * :func:`tied_gradient_parts`: the two uses' shares of ``tok.dW`` in a tied GPT;
 * :func:`train_char_gpt`: AdamW with a warm-up-cosine schedule on next-character windows;
 * :func:`unigram_entropy` and :func:`mean_loss`: the baselines and the validation loss;
@@ -13,7 +13,7 @@ import numpy as np
 
 import nnmath as nm
 from nnmath import autodiff
-from nnmath.autodiff.gpt import from_gpt
+from nnmath.autodiff.convert import from_gpt
 from nnmath.data.text import text_windows
 from nnmath.finite_differences import norm_relative_error
 from nnmath.optim import AdamW, warmup_cosine
