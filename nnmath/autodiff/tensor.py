@@ -332,8 +332,8 @@ class Tensor:
         reaches, as a layer's ``backward`` sets ``dW``: a second call gives the
         same gradients, not twice them.
         """
-        pending = {self: _check_upstream(self, grad)}  # gradients of this pass, summed over successors so far
-        held = set()            # ids of the arrays that operation nodes keep as their .grad
+        pending = {self: _check_upstream(self, grad)}  # this pass's gradients, summed so far
+        held = set()  # ids of the arrays that operation nodes keep as their .grad
         for node in reversed(topological_order(self)):
             dY = pending.pop(node)  # complete: every successor came earlier
             if node._backward is None:  # a leaf owns its .grad: copy a view or a shared array
