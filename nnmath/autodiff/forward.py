@@ -4,8 +4,8 @@ Every primitive of the engine has a *tangent rule*: for each parent, the map
 ``ṗ ↦ (∂y/∂p) ṗ`` written with Tensor operations, all of them in one table,
 :data:`nnmath.autodiff.tangents.TANGENTS`. :func:`jvp` evaluates ``f`` once,
 then walks the graph from the input to the output in topological order and
-adds up the tangent terms of every node: the tangent of the output is ``J v``, exactly (no finite
-differences), for about the cost of one more forward pass.
+adds up the tangent terms of every node: the tangent of the output is ``J v``,
+exactly (no finite differences), for about the cost of one more forward pass.
 
 Because the tangent rules are Tensor operations, the tangent of a scalar
 ``f`` is itself a node of the graph, ``⟨∇f(x), v⟩``, that depends on ``x``.

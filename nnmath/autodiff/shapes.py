@@ -123,3 +123,31 @@ def _check_positive(who, x):
     if np.any(x <= 0):
         raise ValueError(f"Tensor.{who}: input must be positive, got minimum "
                          f"{float(np.min(x)):.3g}")
+
+
+def _reshaped(data, shape):
+    """``data.reshape(*shape)``, or a clear error naming both shapes."""
+    try:
+        return data.reshape(*shape)
+    except ValueError:
+        raise ValueError(f"Tensor.reshape: cannot reshape a tensor of shape {data.shape} "
+                         f"({data.size} entries) into {shape}") from None
+
+
+def _shaped(array, shape):
+    """``array`` in ``shape``, itself when it has it already (a view would cost a leaf a copy)."""
+    return array if array.shape == shape else array.reshape(shape)
+
+
+def _check_upstream(root, grad):
+    """The upstream gradient of ``root.backward(grad)`` as a fresh float64 array (1 by default)."""
+    if not root.requires_grad:
+        raise ValueError("Tensor.backward: this tensor is a constant; no gradient flows")
+    if grad is None and root.size != 1:
+        raise ValueError(f"Tensor.backward: an output of shape {root.shape} needs an "
+                         f"explicit upstream gradient of that shape")
+    grad = np.ones(root.shape) if grad is None else np.array(grad, dtype=np.float64)
+    if grad.shape != root.shape:
+        raise ValueError(f"Tensor.backward: upstream gradient of shape {grad.shape} "
+                         f"does not match the output's shape {root.shape}")
+    return grad

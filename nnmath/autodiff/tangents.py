@@ -27,7 +27,6 @@ normalisation, attention) need none.
 
 import numpy as np
 
-from .gpt import erf
 from .linalg import inv, solve
 from .sequence import batched_matmul, stack, where
 

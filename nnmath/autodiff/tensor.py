@@ -17,8 +17,9 @@ value (axes, an index, a mask) a node keeps in ``_saved``.
 import numpy as np
 
 from .order import topological_order
-from .shapes import (_broadcast, _check_positive, _first_true, _float_array,
-                     _is_batched_product, _normalize_axes, _permutation, unbroadcast)
+from .shapes import (_broadcast, _check_positive, _check_upstream, _first_true, _float_array,
+                     _is_batched_product, _normalize_axes, _permutation, _reshaped, _shaped,
+                     unbroadcast)
 
 __all__ = ["Tensor", "as_tensor", "unbroadcast", "topological_order"]
 
@@ -26,11 +27,6 @@ __all__ = ["Tensor", "as_tensor", "unbroadcast", "topological_order"]
 def as_tensor(value):
     """``value`` itself if it is a Tensor, else a constant Tensor holding it."""
     return value if isinstance(value, Tensor) else Tensor(value, requires_grad=False)
-
-
-def _shaped(array, shape):
-    """``array`` in ``shape``, itself when it has it already (a view would cost a leaf a copy)."""
-    return array if array.shape == shape else array.reshape(shape)
 
 
 class Tensor:
@@ -182,15 +178,11 @@ class Tensor:
     def reshape(self, *shape):
         """Return the same entries in a new shape (as :meth:`numpy.ndarray.reshape`)."""
         old = self.shape
-        try:
-            out = self.data.reshape(*shape)
-        except ValueError:
-            raise ValueError(f"Tensor.reshape: cannot reshape a tensor of shape {old} "
-                             f"({self.size} entries) into {shape}") from None
 
         def backward(dY):  # the same entries: reshape the gradient back
             return (dY.reshape(old),)
-        return Tensor(out, _parents=(self,), _op="reshape", _backward=backward)
+        return Tensor(_reshaped(self.data, shape), _parents=(self,), _op="reshape",
+                      _backward=backward)
 
     def __getitem__(self, index):
         index = index.data.astype(int) if isinstance(index, Tensor) else index
@@ -340,17 +332,8 @@ class Tensor:
         reaches, as a layer's ``backward`` sets ``dW``: a second call gives the
         same gradients, not twice them.
         """
-        if not self.requires_grad:
-            raise ValueError("Tensor.backward: this tensor is a constant; no gradient flows")
-        if grad is None and self.size != 1:
-            raise ValueError(f"Tensor.backward: an output of shape {self.shape} needs an "
-                             f"explicit upstream gradient of that shape")
-        grad = np.ones(self.shape) if grad is None else np.array(grad, dtype=np.float64)
-        if grad.shape != self.shape:
-            raise ValueError(f"Tensor.backward: upstream gradient of shape {grad.shape} "
-                             f"does not match the output's shape {self.shape}")
-        pending = {self: grad}  # gradients of this pass, summed over successors so far
-        held = set()            # ids of the arrays that operation nodes keep as their .grad
+        pending = {self: _check_upstream(self, grad)}  # this pass's gradients, summed so far
+        held = set()  # ids of the arrays that operation nodes keep as their .grad
         for node in reversed(topological_order(self)):
             dY = pending.pop(node)  # complete: every successor came earlier
             if node._backward is None:  # a leaf owns its .grad: copy a view or a shared array
