@@ -194,7 +194,7 @@ def _proof_status(identity):
     para = nodes.paragraph(classes=["nnmath-proof-status"])
     status = identity.proof_status
     para += nodes.strong(text=status[0].upper() + status[1:])
-    missing = identity.extra.get("all_sizes_missing")
+    missing = identity.all_sizes_missing
     if missing:
         para += nodes.Text(f" (no proof for every size: {missing})")
     para += nodes.Text(".")

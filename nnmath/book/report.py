@@ -15,12 +15,14 @@ a notebook shows a number only to the precision its text states:
 show that this holds.
 """
 
+import inspect
 import math
 import numbers
+import re
 
 import numpy as np
 
-__all__ = ["DIGITS", "significant", "glue", "below"]
+__all__ = ["DIGITS", "significant", "glue", "below", "Source", "show_source"]
 
 #: Significant digits a glued float keeps unless a cell asks for others.
 DIGITS = 6
@@ -77,3 +79,40 @@ def below(x, bound):
     if x < bound:
         return f"< {shown}"
     return f"{x:.1e} (NOT below {shown})"
+
+
+class Source:
+    """Python source that renders highlighted (``text/markdown``) and reads as itself (``text/plain``)."""
+
+    def __init__(self, text):
+        self.text = text
+
+    def _repr_markdown_(self):
+        # a fence longer than any run of backticks in the code, so none of them ends it
+        fence = "`" * max(3, 1 + max((len(r) for r in re.findall("`+", self.text)), default=0))
+        return f"{fence}python\n{self.text}\n{fence}"
+
+    def __repr__(self):
+        return self.text
+
+
+def show_source(*functions):
+    """Show the source of chapter helpers on the page, highlighted, before a cell uses them.
+
+    A notebook shows the code it relies on. The result renders as highlighted
+    Python in the HTML book, the PDF and JupyterLab (a fenced code block in a
+    ``text/markdown`` output, which Sphinx highlights as it does the book's own
+    code); its plain-text form is the source itself, so nbval compares it as it
+    compares any output. Tag the calling cell ``remove-input`` so that only the
+    code shows.
+
+    Parameters
+    ----------
+    *functions : function or class
+        The helpers, shown in this order, a blank line apart.
+
+    Returns
+    -------
+    Source
+    """
+    return Source("\n\n".join(inspect.getsource(f).rstrip() for f in functions))

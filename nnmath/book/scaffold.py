@@ -115,12 +115,9 @@ def _registry_module(number, name, entry):
 
 from .core import IdentityEntry, register
 
-CHAPTER = "derivations/{name}"
-
 register(IdentityEntry(
     name="{entry}",
     title="Element-wise product: gradient with respect to the weights",
-    chapter=CHAPTER,
     latex=r"\\vb{{y}} = \\vb{{x}} \\odot \\vb{{w}} \\;\\Rightarrow\\; "
           r"\\frac{{\\partial L}}{{\\partial \\vb{{w}}}} = \\vb{{x}} \\odot \\vb{{\\delta}}",
     shapes={{"x": "(D,)", "w": "(D,)", "delta": "(D,)", "dL/dw": "(D,)"}},

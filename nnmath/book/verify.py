@@ -21,7 +21,7 @@ import numpy as np
 from .identities import REGISTRY
 
 __all__ = ["RouteResult", "VerifyRow", "select", "verify_identity", "run", "format_table",
-           "main"]
+           "check_rows", "check_table", "table", "main"]
 
 
 @dataclass
@@ -170,6 +170,90 @@ def format_table(rows):
     else:
         lines.append(f"all {len(rows)} identities verified")
     return "\n".join(lines)
+
+
+# -- the table a chapter prints -------------------------------------------------------------
+
+def _cells(entry, seed):
+    """One entry's row of :func:`table`: only booleans, counts and tolerances, never an error's
+    digits, so the row reads the same on every machine."""
+    def attempt(route):
+        try:
+            return route()
+        except Exception as err:  # a crashing route is a failing route, named in the row
+            return err
+
+    def tolerance(check):
+        if check is None:
+            return "n/a"
+        if isinstance(check, Exception):
+            return f"error: {type(check).__name__}"
+        return f"{check.passed} ({'≤' if check.passed else '>'} {check.rtol:.0e})"
+
+    fixed = attempt(entry.prove)
+    if isinstance(fixed, Exception):
+        sympy = f"error: {type(fixed).__name__}"
+    elif not fixed:
+        sympy = "n/a"
+    else:
+        holds = sum(bool(p.holds) for p in fixed)
+        count = f"{len(fixed)} check{'s' if len(fixed) != 1 else ''}"
+        sympy = f"True ({count})" if holds == len(fixed) else \
+            f"False ({len(fixed) - holds} of {count} fail)"
+    numeric = attempt(lambda: entry.check_numeric(np.random.default_rng(seed)))
+    engine = attempt(lambda: entry.check_autodiff(np.random.default_rng(seed)))
+    every = entry.proof_status
+    if entry.all_sizes_proof is not None:
+        proof = attempt(entry.prove_all_sizes)
+        every += (f": error: {type(proof).__name__}" if isinstance(proof, Exception)
+                  else f": {bool(proof.holds)}")
+    cells = (entry.name, sympy, tolerance(numeric), tolerance(engine), every)
+    failed = any(c.startswith(("False", "error")) for c in cells[1:4]) or \
+        every.endswith(": False") or ": error: " in every
+    return cells, failed
+
+
+def check_rows(entries, *, seed=0):
+    """Run every route on each entry; return ``[(cells, failed), ...]`` for :func:`check_table`.
+
+    Parameters
+    ----------
+    entries : iterable of str or IdentityEntry
+        Registry names, or entries (a test hands in one with a wrong formula).
+    seed : int
+        Each numeric route draws from a fresh ``default_rng(seed)``.
+    """
+    return [_cells(REGISTRY[e] if isinstance(e, str) else e, seed) for e in entries]
+
+
+def check_table(entries, *, seed=0):
+    """The aligned text of :func:`table`."""
+    header = ("identity", "SymPy at fixed sizes", "finite differences", "engine",
+              "for every size")
+    rows = [cells for cells, _ in check_rows(entries, seed=seed)]
+    widths = [max(len(h), *(len(r[i]) for r in rows)) for i, h in enumerate(header)]
+    return "\n".join("  ".join(f"{c:<{w}}" for c, w in zip(row, widths)).rstrip()
+                     for row in [header, *rows])
+
+
+def table(entries, *, seed=0):
+    """Print, per entry, which checks ran and whether they passed, and what holds for every size.
+
+    The columns: the SymPy check at fixed sizes (``True (3 checks)``), finite
+    differences and the autodiff engine (``True (≤ 1e-07)``: the relative error
+    is within that tolerance; ``n/a`` where the entry has no engine route), and
+    ``proof for every size (method): True`` where the entry has such a proof, or
+    the sizes it is checked at. ``False`` or ``error: ...`` marks a failure.
+
+    Parameters
+    ----------
+    entries : iterable of str or IdentityEntry
+        Registry names (``["matmul_grad_W", "matmul_grad_X"]``), or entries
+        (``identities.for_chapter(...)``).
+    seed : int
+        Seed of the numeric routes' random inputs.
+    """
+    print(check_table(entries, seed=seed))
 
 
 def add_arguments(parser):

@@ -12,15 +12,15 @@ from nnmath.book.allsizes import evaluate, size_symbols
 from nnmath.book.allsizes_proofs import INDEX, MATRIX, prove_matrix_calculus
 from nnmath.book.identities import REGISTRY
 
-PROVEN = [n for n, e in REGISTRY.items() if "all_sizes_proof" in e.extra]
+PROVEN = [n for n, e in REGISTRY.items() if e.all_sizes_proof is not None]
 # the reasons, set by identities/all_sizes.py or by a chapter's own registry module
-NOT_PROVEN = {n: e.extra["all_sizes_missing"] for n, e in REGISTRY.items()
-              if "all_sizes_missing" in e.extra}
-TWINS = [n for n, e in REGISTRY.items() if "all_sizes_twin" in e.extra]
-FORWARD_TWINS = [n for n, e in REGISTRY.items() if "all_sizes_forward" in e.extra]
+NOT_PROVEN = {n: e.all_sizes_missing for n, e in REGISTRY.items()
+              if e.all_sizes_missing}
+TWINS = [n for n, e in REGISTRY.items() if e.all_sizes_twin is not None]
+FORWARD_TWINS = [n for n, e in REGISTRY.items() if e.all_sizes_forward is not None]
 # entries that share one forward twin (self-attention's Wo and Wv): test it once
 FORWARD_TWINS = [n for i, n in enumerate(FORWARD_TWINS)
-                 if all(REGISTRY[m].extra["all_sizes_forward"] is not REGISTRY[n].extra["all_sizes_forward"]
+                 if all(REGISTRY[m].all_sizes_forward is not REGISTRY[n].all_sizes_forward
                         for m in FORWARD_TWINS[:i])]
 
 
@@ -60,7 +60,7 @@ def test_twin_equals_the_compact_formula_on_random_numbers(name):
     """The twin, run as the index formula the proof checks (:func:`evaluate`), at the
     entry's sample sizes, equals the NumPy compact formula."""
     entry = REGISTRY[name]
-    twin = entry.extra["all_sizes_twin"]
+    twin = entry.all_sizes_twin
     for seed in range(1):     # exact arithmetic on the index formula: one draw suffices
         rng = np.random.default_rng(seed)
         inputs = small_sample(entry, rng)
@@ -76,7 +76,7 @@ def test_forward_twin_equals_the_forward_on_random_numbers(name):
     entry = REGISTRY[name]
     for seed in range(2):
         inputs = small_sample(entry, np.random.default_rng(seed))
-        np.testing.assert_allclose(evaluate(entry.extra["all_sizes_forward"], **inputs),
+        np.testing.assert_allclose(evaluate(entry.all_sizes_forward, **inputs),
                                    entry.forward(**inputs), rtol=1e-10, atol=1e-12)
 
 

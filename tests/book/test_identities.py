@@ -31,7 +31,7 @@ def test_compact_formula_passes_the_sympy_check_at_fixed_sizes(name):
         assert check.holds, f"{name}: SymPy check failed: {check.statement}"
 
 
-@pytest.mark.parametrize("name", [n for n in NAMES if "all_sizes_proof" in REGISTRY[n].extra])
+@pytest.mark.parametrize("name", [n for n in NAMES if REGISTRY[n].all_sizes_proof is not None])
 def test_collapse_holds_for_symbolic_sizes(name):
     entry = REGISTRY[name]
     proof = entry.prove_all_sizes()

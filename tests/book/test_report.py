@@ -75,3 +75,15 @@ def test_notebooks_glue_through_the_rounding_glue(path):
         if "." in text or "e" in text:
             mantissa = f"{value:e}".split("e")[0].rstrip("0").replace(".", "").lstrip("-")
             assert len(mantissa) <= 6, f"{path.name}: glued {text}, raw digits"
+
+
+def test_show_source_is_the_helpers_code_highlighted_and_as_plain_text():
+    from nnmath.book.chapters import ch04_vector_by_matrix as ch04
+    from nnmath.book.report import Source, show_source
+    shown = show_source(ch04.vector_matmul_grad_W, ch04.column_matvec_grad_W)
+    assert repr(shown).startswith("def vector_matmul_grad_W(dy, x):")
+    assert "\n\ndef column_matvec_grad_W(dy, x):" in repr(shown)
+    assert shown._repr_markdown_().startswith("```python\ndef vector_matmul_grad_W(")
+    assert shown._repr_markdown_().endswith("\n```")
+    # backticks in the code cannot close the fence early
+    assert Source("s = '````'")._repr_markdown_().startswith("`````python\n")

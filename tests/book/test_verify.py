@@ -79,3 +79,34 @@ def test_usage_errors_exit_with_status_2(argv):
     with pytest.raises(SystemExit) as info:
         verify.main(argv)
     assert info.value.code == 2
+
+
+# -- verify.table: the one call that ends a chapter ---------------------------------------
+
+def test_table_shows_every_route_and_the_proof_for_every_size():
+    from nnmath.book.verify import check_table
+    lines = check_table(["matmul_grad_W", "logdet_grad"]).splitlines()
+    assert lines[0].split() == ["identity", "SymPy", "at", "fixed", "sizes", "finite",
+                                "differences", "engine", "for", "every", "size"]
+    assert lines[1].split()[:7] == ["matmul_grad_W", "True", "(3", "checks)", "True", "(≤",
+                                    "1e-07)"]
+    assert lines[1].endswith("proof for every size (index notation): True")
+    assert lines[2].endswith("checked at sizes X (2, 2); X (3, 3)")
+
+
+def test_table_marks_a_wrong_formula_as_failing():
+    from dataclasses import replace
+
+    from nnmath.book.identities import get
+    from nnmath.book.verify import check_rows
+    right = get("matmul_grad_W")
+    wrong = replace(right, compact=lambda delta, out, X, W: 2 * X.T @ delta)
+    (cells, failed), = check_rows([wrong])
+    assert failed
+    assert cells[1].startswith("False (3 of 3 checks fail)")
+    assert cells[2].startswith("False (>") and cells[3].startswith("False (>")
+    assert cells[4].endswith(": False")
+    crashing = replace(right, compact=lambda delta, out, X, W: X @ X @ X)
+    (cells, failed), = check_rows([crashing])
+    assert failed and cells[2] == "error: ValueError"
+    assert not check_rows([right])[0][1]

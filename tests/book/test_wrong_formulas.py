@@ -189,11 +189,11 @@ def test_custom_proof_must_accept_the_formula_under_test():
 from nnmath.book.identities.ch06_activations import tanh_any as _tanh6  # noqa: E402
 from nnmath.book.identities.ch20_layer_norm import standardize_any  # noqa: E402
 
-ALL_SIZES = [n for n in NAMES if "all_sizes_proof" in REGISTRY[n].extra]
+ALL_SIZES = [n for n in NAMES if REGISTRY[n].all_sizes_proof is not None]
 
 
 def _own(identity):
-    return identity.extra.get("all_sizes_twin", identity.compact)
+    return identity.all_sizes_twin or identity.compact
 
 
 def _dropped_mean_term(axis):

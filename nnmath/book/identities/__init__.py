@@ -1,7 +1,8 @@
 """The identity registry (see :mod:`nnmath.book.identities.core`).
 
-Each topic module ``chNN_<topic>.py`` in this folder registers the entries of
-chapter NN when it is imported. They are found here, not listed by hand:
+Each topic module ``chNN_<name>.py`` in this folder registers the entries of
+the chapter ``derivations/NN_<name>`` when it is imported; the entries take
+their chapter from the module's name (:func:`~.core.chapter_of`). They are found here, not listed by hand:
 importing this package imports every module of the folder in name order
 (so in chapter order), and a new topic module needs nothing else.
 """
@@ -9,7 +10,8 @@ importing this package imports every module of the folder in name order
 import importlib
 import pkgutil
 
-from .core import REGISTRY, ROUTES, IdentityEntry, NumericCheck, for_chapter, get, register
+from .core import (REGISTRY, ROUTES, IdentityEntry, Kernel, NumericCheck, chapter_of, for_chapter,
+                   get, kernel, register)
 
 TOPIC_MODULES = tuple(sorted(m.name for m in pkgutil.iter_modules(__path__)
                              if m.name.startswith("ch")))
@@ -20,5 +22,5 @@ for _name in TOPIC_MODULES:
 
 from . import all_sizes  # noqa: E402  (the proofs for every size, once every entry exists)
 
-__all__ = ["REGISTRY", "ROUTES", "IdentityEntry", "NumericCheck", "TOPIC_MODULES",
-           "for_chapter", "get", "register"]
+__all__ = ["REGISTRY", "ROUTES", "IdentityEntry", "Kernel", "NumericCheck", "TOPIC_MODULES",
+           "chapter_of", "for_chapter", "get", "kernel", "register"]

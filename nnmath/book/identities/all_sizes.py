@@ -1,16 +1,16 @@
-r"""Proofs for every size, attached to the registry entries (``extra["all_sizes_proof"]``).
+r"""Proofs for every size, attached to the registry entries (``entry.all_sizes_proof``).
 
-Each entry below gets ``extra["all_sizes_proof"]`` (a callable taking the
+Each entry below gets ``all_sizes_proof`` (a callable taking the
 compact formula to check and returning a :class:`~nnmath.book.symbolic.ProofResult`)
-and ``extra["all_sizes_method"]``, ``"index notation"`` or ``"matrix calculus"``
+and ``all_sizes_method``, ``"index notation"`` or ``"matrix calculus"``
 (:mod:`nnmath.book.allsizes_proofs`). The proof runs the entry's own compact
 formula on inputs of symbolic size. Where that formula is a NumPy function
 that cannot take them (it calls ``np.asarray``, ``np.diag``, ...), the entry
-names a *twin* in ``extra["all_sizes_twin"]``: the function's formula written
+names a *twin* in ``all_sizes_twin``: the function's formula written
 with operations both NumPy arrays and :class:`~nnmath.book.allsizes.IndexArray` s
 support. The twin is what the proof checks, and ``tests/book/test_all_sizes.py``
 shows it equals the compact formula on random numbers. Entries without a proof
-say why in :data:`NOT_PROVEN`.
+say why in :data:`NOT_PROVEN` (``all_sizes_missing``).
 """
 
 from functools import lru_cache
@@ -37,12 +37,10 @@ def attach(name, method, proof, twin=None, forward_twin=None):
     forward on random numbers, as it does for the twin of the compact formula.
     """
     entry = REGISTRY[name]
-    entry.extra["all_sizes_proof"] = lru_cache(maxsize=8)(proof)
-    entry.extra["all_sizes_method"] = method
-    if twin is not None:
-        entry.extra["all_sizes_twin"] = twin
-    if forward_twin is not None:
-        entry.extra["all_sizes_forward"] = forward_twin
+    entry.all_sizes_proof = lru_cache(maxsize=8)(proof)
+    entry.all_sizes_method = method
+    entry.all_sizes_twin = twin
+    entry.all_sizes_forward = forward_twin
     return entry
 
 
@@ -97,8 +95,6 @@ _index("quadratic_form_grad_A", {"A": (D, D), "x": (D,)}, "df/dA = x x^T for all
        twin=lambda delta, out, A, x: delta * np.multiply.outer(x, x))
 _index("vector_matmul_grad_W", {"x": (D,), "W": (D, C)}, "dL/dW = x^T delta for all D, C")
 _index("column_matvec_grad_W", {"W": (C, D), "x": (D,)}, "dL/dW = delta x^T for all C, D")
-for _name in ("matmul_grad_W", "matmul_grad_X"):
-    REGISTRY[_name].extra["all_sizes_method"] = INDEX
 
 # -- chapter 6: activations, element by element, any shape ------------------------------
 _ELEMENTWISE = {"Z": (N, C)}
@@ -380,6 +376,6 @@ NOT_PROVEN = {
 """Entries that carry no proof for every size, and why."""
 
 for _name, _reason in NOT_PROVEN.items():
-    REGISTRY[_name].extra["all_sizes_missing"] = _reason
+    REGISTRY[_name].all_sizes_missing = _reason
 
 from . import all_sizes_heads, all_sizes_pool  # noqa: E402,F401  (head split; max pooling)

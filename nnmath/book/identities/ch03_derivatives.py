@@ -19,8 +19,6 @@ def _tensor_quadratic(A, x):
     """``xᵀ A x = Σ_ij x_i A_ij x_j`` with broadcast multiplies and one sum."""
     return (x.reshape(-1, 1) * A * x.reshape(1, -1)).sum()
 
-DERIVATIVES = "derivations/03_derivatives"
-
 
 def _sample_linear_map(rng, C=3, D=4):
     return {"W": rng.standard_normal((C, D)), "x": rng.standard_normal(D)}
@@ -33,7 +31,6 @@ def _sample_quadratic(rng, D=4):
 register(IdentityEntry(
     name="linear_map_grad_x",
     title="Linear map: gradient with respect to its input",
-    chapter=DERIVATIVES,
     latex=r"\vb{y} = W \vb{x} \;\Rightarrow\; \frac{\partial L}{\partial \vb{x}} = W^{\top} \vb{\delta}",
     shapes={"W": "(C, D)", "x": "(D,)", "delta": "(C,)", "dL/dx": "(D,)"},
     forward=lambda W, x: W @ x,
@@ -48,7 +45,6 @@ register(IdentityEntry(
 register(IdentityEntry(
     name="quadratic_form_grad",
     title="Quadratic form: gradient with respect to the vector",
-    chapter=DERIVATIVES,
     latex=r"f = \vb{x}^{\top} A \vb{x} \;\Rightarrow\; \frac{\partial f}{\partial \vb{x}} = (A + A^{\top})\, \vb{x}",
     shapes={"A": "(D, D)", "x": "(D,)", "delta": "()", "dL/dx": "(D,)"},
     forward=calc.quadratic_form,
@@ -63,7 +59,6 @@ register(IdentityEntry(
 register(IdentityEntry(
     name="quadratic_form_grad_A",
     title="Quadratic form: gradient with respect to the matrix",
-    chapter=DERIVATIVES,
     latex=r"f = \vb{x}^{\top} A \vb{x} \;\Rightarrow\; \frac{\partial f}{\partial A} = \vb{x}\, \vb{x}^{\top}",
     shapes={"A": "(D, D)", "x": "(D,)", "delta": "()", "dL/dA": "(D, D)"},
     forward=calc.quadratic_form,

@@ -1,6 +1,6 @@
 """Registry entries for the element-wise activations (chapter 6).
 
-The compact formulas are the ``*_backward`` functions of
+The compact formulas are the ``*_grad_Z`` kernels of
 :mod:`nnmath.activations`, which :class:`~nnmath.Sigmoid`, :class:`~nnmath.Tanh`,
 :class:`~nnmath.ReLU` and :class:`~nnmath.LeakyReLU` call. NumPy's ``exp`` and
 ``tanh`` cannot act on SymPy symbols, so each entry has a ``symbolic_forward``
@@ -21,9 +21,7 @@ from ... import activations as act
 from ..allsizes import IndexArray
 from ..symbolic import prove_vjp
 from . import tensor_routes as tr
-from .core import IdentityEntry, register
-
-ACTIVATIONS = "derivations/06_activations"
+from .core import IdentityEntry, kernel, register
 
 
 def elementwise(fn):
@@ -108,13 +106,12 @@ def prove_piecewise(symbolic_forward, compact, *, shape=(2, 2), extra=None, name
 register(IdentityEntry(
     name="sigmoid_grad_Z",
     title="Sigmoid: gradient through the activation",
-    chapter=ACTIVATIONS,
     latex=(r"Y = \sigma(Z) \;\Rightarrow\; \frac{\partial L}{\partial Z}"
            r" = \delta \odot Y \odot (1 - Y)"),
     shapes={"Z": "(N, C)", "delta": "(N, C)", "dL/dZ": "(N, C)"},
     forward=lambda Z: act.sigmoid(Z),
     wrt="Z",
-    compact=lambda delta, out, Z: act.sigmoid_grad_Z(delta, out),
+    compact=kernel(act.sigmoid_grad_Z, Y="out"),
     sample=_sample_activation,
     symbolic_sizes=({"Z": (2, 2)}, {"Z": (1, 3)}),
     symbolic_forward=lambda Z: sym_sigmoid(Z),
@@ -124,13 +121,12 @@ register(IdentityEntry(
 register(IdentityEntry(
     name="tanh_grad_Z",
     title="Tanh: gradient through the activation",
-    chapter=ACTIVATIONS,
     latex=(r"Y = \tanh(Z) \;\Rightarrow\; \frac{\partial L}{\partial Z}"
            r" = \delta \odot (1 - Y \odot Y)"),
     shapes={"Z": "(N, C)", "delta": "(N, C)", "dL/dZ": "(N, C)"},
     forward=lambda Z: act.tanh(Z),
     wrt="Z",
-    compact=lambda delta, out, Z: act.tanh_grad_Z(delta, out),
+    compact=kernel(act.tanh_grad_Z, Y="out"),
     sample=_sample_activation,
     symbolic_sizes=({"Z": (2, 2)}, {"Z": (1, 3)}),
     symbolic_forward=lambda Z: sym_tanh(Z),
@@ -140,20 +136,15 @@ register(IdentityEntry(
 _sym_relu = elementwise(lambda z: sp.Max(z, 0))
 
 
-def _relu_compact(delta, out, Z):
-    return act.relu_grad_Z(delta, Z)
-
-
 register(IdentityEntry(
     name="relu_grad_Z",
     title="ReLU: gradient through the activation",
-    chapter=ACTIVATIONS,
     latex=(r"Y = \max(Z, 0) \;\Rightarrow\; \frac{\partial L}{\partial Z}"
            r" = \delta \odot [Z > 0]"),
     shapes={"Z": "(N, C)", "delta": "(N, C)", "dL/dZ": "(N, C)"},
     forward=lambda Z: act.relu(Z),
     wrt="Z",
-    compact=_relu_compact,
+    compact=kernel(act.relu_grad_Z),
     sample=_sample_away_from_kink,
     proof=lambda compact: prove_piecewise(lambda Z: _sym_relu(Z), compact,
                                           name="ReLU backward"),
@@ -166,20 +157,15 @@ def _sym_leaky(Z, slope):
     return elementwise(lambda z: sp.Piecewise((z, z > 0), (slope * z, True)))(Z)
 
 
-def _leaky_compact(delta, out, Z, slope):
-    return act.leaky_relu_grad_Z(delta, Z, slope)
-
-
 register(IdentityEntry(
     name="leaky_relu_grad_Z",
     title="Leaky ReLU: gradient through the activation",
-    chapter=ACTIVATIONS,
     latex=(r"Y = \max(Z, aZ) \;\Rightarrow\; \frac{\partial L}{\partial Z}"
            r" = \delta \odot \bigl([Z > 0] + a\,[Z \le 0]\bigr)"),
     shapes={"Z": "(N, C)", "a": "()", "delta": "(N, C)", "dL/dZ": "(N, C)"},
     forward=act.leaky_relu,
     wrt="Z",
-    compact=_leaky_compact,
+    compact=kernel(act.leaky_relu_grad_Z),
     sample=_sample_leaky,
     proof=lambda compact: prove_piecewise(
         _sym_leaky, compact, name="leaky ReLU backward",

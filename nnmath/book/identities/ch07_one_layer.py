@@ -16,9 +16,7 @@ from ...activations import tanh, tanh_grad_Z
 from . import tensor_routes as tr
 from ..allsizes import IndexArray
 from .ch06_activations import elementwise
-from .core import IdentityEntry, register
-
-ONE_LAYER = "derivations/07_one_layer"
+from .core import IdentityEntry, kernel, register
 
 
 class TanhSymbol(sp.Function):
@@ -72,13 +70,12 @@ def _sample_delta(rng, C=3):
 register(IdentityEntry(
     name="bias_grad",
     title="Bias broadcast over a batch: gradient with respect to the bias",
-    chapter=ONE_LAYER,
     latex=(r"Y = X + \mathbf{1}_N \vb{b} \;\Rightarrow\; "
            r"\frac{\partial L}{\partial \vb{b}} = \mathbf{1}_N^{\top} \delta = \sum_{n} \delta_{n,:}"),
     shapes={"X": "(N, C)", "b": "(C,)", "delta": "(N, C)", "dL/db": "(C,)"},
     forward=lambda X, b: X + b,
     wrt="b",
-    compact=lambda delta, out, X, b: lay.bias_grad(delta),
+    compact=kernel(lay.bias_grad),
     sample=_sample_bias,
     tensor_forward=lambda X, b: X + tr.broadcast_rows(b, X.shape[0]),
     symbolic_sizes=({"X": (3, 2), "b": (2,)}, {"X": (1, 3), "b": (3,)},
@@ -111,7 +108,6 @@ _SIZES = ({"W": (2, 2), "x": (2,), "b": (2,), "u": (2,)},
 register(IdentityEntry(
     name="one_layer_delta",
     title="One layer: the error signal at the pre-activation",
-    chapter=ONE_LAYER,
     latex=(r"s = \vb{u}^{\top} f(\vb{z}) \;\Rightarrow\; \vb{\delta} = \frac{\partial s}{\partial \vb{z}}"
            r" = \vb{u} \odot f'(\vb{z})"),
     shapes={"z": "(C,)", "u": "(C,)", "ds/dz": "(C,)"},
@@ -128,7 +124,6 @@ register(IdentityEntry(
 register(IdentityEntry(
     name="one_layer_grad_W",
     title="One layer (column convention): gradient with respect to the weights",
-    chapter=ONE_LAYER,
     latex=(r"s = \vb{u}^{\top} f(W\vb{x} + \vb{b}) \;\Rightarrow\; "
            r"\frac{\partial s}{\partial W} = \vb{\delta}\, \vb{x}^{\top}"),
     shapes={**_SHAPES, "ds/dW": "(C, D)"},
@@ -145,7 +140,6 @@ register(IdentityEntry(
 register(IdentityEntry(
     name="one_layer_grad_b",
     title="One layer (column convention): gradient with respect to the bias",
-    chapter=ONE_LAYER,
     latex=(r"s = \vb{u}^{\top} f(W\vb{x} + \vb{b}) \;\Rightarrow\; "
            r"\frac{\partial s}{\partial \vb{b}} = \vb{\delta}"),
     shapes={**_SHAPES, "ds/db": "(C,)"},
@@ -162,7 +156,6 @@ register(IdentityEntry(
 register(IdentityEntry(
     name="one_layer_grad_x",
     title="One layer (column convention): gradient with respect to the input",
-    chapter=ONE_LAYER,
     latex=(r"s = \vb{u}^{\top} f(W\vb{x} + \vb{b}) \;\Rightarrow\; "
            r"\frac{\partial s}{\partial \vb{x}} = W^{\top} \vb{\delta}"),
     shapes={**_SHAPES, "ds/dx": "(D,)"},

@@ -18,9 +18,7 @@ from ... import losses as los
 from ..allsizes import IndexArray
 from ..symbolic import prove_vjp, symbol_array
 from .ch06_activations import sym_exp, sym_log
-from .core import IdentityEntry, register
-
-LOSSES = "derivations/08_losses"
+from .core import IdentityEntry, kernel, register
 
 
 def sym_softmax(Z):
@@ -71,7 +69,6 @@ def _sample_classification(rng, N=5, C=3):
 register(IdentityEntry(
     name="mse_grad_Y",
     title="Mean squared error: gradient with respect to the predictions",
-    chapter=LOSSES,
     latex=(r"L = \frac{1}{2N} \sum_{n} \lVert \vb{y}_n - \vb{t}_n \rVert^2 \;\Rightarrow\; "
            r"\frac{\partial L}{\partial Y} = \frac{1}{N} (Y - T)"),
     shapes={"Y": "(N, C)", "T": "(N, C)", "delta": "()", "dL/dY": "(N, C)"},
@@ -87,7 +84,6 @@ register(IdentityEntry(
 register(IdentityEntry(
     name="softmax_jacobian",
     title="Softmax: the Jacobian of one row",
-    chapter=LOSSES,
     latex=(r"\vb{p} = \operatorname{softmax}(\vb{z}) \;\Rightarrow\; "
            r"\frac{\partial \vb{p}}{\partial \vb{z}} = \diag(\vb{p}) - \vb{p}\vb{p}^{\top}"),
     shapes={"z": "(C,)", "delta": "(C,)", "dp/dz": "(C, C)"},
@@ -104,13 +100,12 @@ register(IdentityEntry(
 register(IdentityEntry(
     name="softmax_grad_Z",
     title="Softmax: gradient for any upstream gradient",
-    chapter=LOSSES,
     latex=(r"P = \operatorname{softmax}(Z) \;\Rightarrow\; \frac{\partial L}{\partial Z}"
            r" = P \odot \Bigl(\delta - \bigl(\textstyle\sum_k \delta_{:,k} P_{:,k}\bigr)\mathbf{1}^{\top}\Bigr)"),
     shapes={"Z": "(N, C)", "delta": "(N, C)", "dL/dZ": "(N, C)"},
     forward=lambda Z: act.softmax(Z),
     wrt="Z",
-    compact=lambda delta, out, Z: act.softmax_grad_Z(delta, out),
+    compact=kernel(act.softmax_grad_Z, P="out"),
     sample=_sample_logits,
     symbolic_sizes=({"Z": (1, 3)}, {"Z": (2, 2)}),
     symbolic_forward=lambda Z: sym_softmax(Z),
@@ -143,7 +138,6 @@ def _prove_cross_entropy(compact=None, sizes=((1, 3), (2, 2), (2, 3))):
 register(IdentityEntry(
     name="softmax_cross_entropy_grad_Z",
     title="Softmax cross-entropy: gradient with respect to the logits",
-    chapter=LOSSES,
     latex=(r"L = -\frac{1}{N} \sum_{n,k} T_{nk} \log \operatorname{softmax}(Z)_{nk} \;\Rightarrow\; "
            r"\frac{\partial L}{\partial Z} = \frac{1}{N} \bigl(\operatorname{softmax}(Z) - T\bigr)"),
     shapes={"Z": "(N, C)", "T": "(N, C)", "delta": "()", "dL/dZ": "(N, C)"},

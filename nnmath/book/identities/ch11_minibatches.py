@@ -10,8 +10,6 @@ from ...layers import bias_grad
 from ...matmul import matmul_forward, matmul_grad_W
 from .core import IdentityEntry, register
 
-MINIBATCHES = "derivations/11_minibatches"
-
 
 def _tensor_forward_folded(X, Wb):
     """``[X 1] Wb`` with Tensor operations; the padded input is a constant."""
@@ -31,7 +29,6 @@ def _sample_folded(rng, N=5, D=3, C=2):
 register(IdentityEntry(
     name="minibatch_grad_W_outer_products",
     title="Mini-batch weight gradient: the sum of per-sample outer products",
-    chapter=MINIBATCHES,
     latex=(r"Y = XW \;\Rightarrow\; \frac{\partial L}{\partial W} = "
            r"\sum_{n=1}^{N} \vb{x}_n^{\top} \vb{\delta}_n = X^{\top}\delta"),
     shapes={"X": "(N, D)", "W": "(D, C)", "delta": "(N, C)", "dL/dW": "(D, C)"},
@@ -47,7 +44,6 @@ register(IdentityEntry(
 register(IdentityEntry(
     name="bias_as_weight_row_grad",
     title="Bias folded into the weights: the gradient of the extra row is the bias gradient",
-    chapter=MINIBATCHES,
     latex=(r"Y = [X \;\; \mathbf{1}_N] \begin{bmatrix} W \\ \vb{b} \end{bmatrix}"
            r" \;\Rightarrow\; \frac{\partial L}{\partial [W; \vb{b}]} = "
            r"\begin{bmatrix} X^{\top}\delta \\ \mathbf{1}_N^{\top}\delta \end{bmatrix}"),

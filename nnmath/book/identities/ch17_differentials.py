@@ -14,9 +14,7 @@ pivoting never meets a zero pivot and every determinant is positive.
 
 from ...autodiff import linalg as la
 from ..chapters import ch17_differentials as ch
-from .core import IdentityEntry, register
-
-DIFFERENTIALS = "derivations/17_differentials"
+from .core import IdentityEntry, kernel, register
 
 
 def _sample_square(rng, n=4):
@@ -56,13 +54,12 @@ def _tensor_gaussian_precision(Lam, X, mu):
 register(IdentityEntry(
     name="inverse_grad",
     title="Matrix inverse: gradient with respect to the matrix",
-    chapter=DIFFERENTIALS,
     latex=(r"Y = X^{-1} \;\Rightarrow\; \frac{\partial L}{\partial X} = "
            r"-X^{-\top} \delta\, X^{-\top}"),
     shapes={"X": "(n, n)", "delta": "(n, n)", "dL/dX": "(n, n)"},
     forward=ch.inv_any,
     wrt="X",
-    compact=lambda delta, out, X: la.inv_vjp(delta, out),
+    compact=kernel(la.inv_vjp, X_inv="out"),
     sample=_sample_square,
     symbolic_sizes=({"X": (1, 1)}, {"X": (2, 2)}),  # 3x3 works too, but takes seconds
     tensor_forward=lambda X: ch.elimination_inv(X),
@@ -73,7 +70,6 @@ register(IdentityEntry(
 register(IdentityEntry(
     name="logdet_grad",
     title="Log-determinant: gradient with respect to the matrix",
-    chapter=DIFFERENTIALS,
     latex=(r"\ell = \log\det X \;\Rightarrow\; \frac{\partial \ell}{\partial X} = X^{-\top}"),
     shapes={"X": "(n, n)", "delta": "()", "dl/dX": "(n, n)"},
     forward=ch.logdet_any,
@@ -90,7 +86,6 @@ register(IdentityEntry(
 register(IdentityEntry(
     name="trace_quadratic_grad_W",
     title="Trace of a quadratic form: gradient with respect to the matrix of vectors",
-    chapter=DIFFERENTIALS,
     latex=(r"f = \tr(W^{\top} A W) \;\Rightarrow\; \frac{\partial f}{\partial W} = "
            r"(A + A^{\top})\, W"),
     shapes={"A": "(D, D)", "W": "(D, K)", "delta": "()", "df/dW": "(D, K)"},
@@ -106,7 +101,6 @@ register(IdentityEntry(
 register(IdentityEntry(
     name="trace_quadratic_grad_A",
     title="Trace of a quadratic form: gradient with respect to the middle matrix",
-    chapter=DIFFERENTIALS,
     latex=(r"f = \tr(W^{\top} A W) \;\Rightarrow\; \frac{\partial f}{\partial A} = W W^{\top}"),
     shapes={"A": "(D, D)", "W": "(D, K)", "delta": "()", "df/dA": "(D, D)"},
     forward=ch.trace_quadratic,
@@ -120,7 +114,6 @@ register(IdentityEntry(
 register(IdentityEntry(
     name="gaussian_loglik_grad_cov",
     title="Gaussian log-likelihood: gradient with respect to the covariance",
-    chapter=DIFFERENTIALS,
     latex=(r"\ell(\Sigma) = -\tfrac{1}{2}\bigl(ND\log 2\pi + N\log\det\Sigma + "
            r"\tr(\Sigma^{-1}S)\bigr) \;\Rightarrow\; \frac{\partial \ell}{\partial \Sigma} = "
            r"\tfrac{1}{2}\bigl(\Sigma^{-\top} S\, \Sigma^{-\top} - N \Sigma^{-\top}\bigr)"),
@@ -143,7 +136,6 @@ register(IdentityEntry(
 register(IdentityEntry(
     name="gaussian_loglik_grad_precision",
     title="Gaussian log-likelihood: gradient with respect to the precision",
-    chapter=DIFFERENTIALS,
     latex=(r"\ell(\Lambda) = -\tfrac{1}{2}\bigl(ND\log 2\pi - N\log\det\Lambda + "
            r"\tr(\Lambda S)\bigr) \;\Rightarrow\; \frac{\partial \ell}{\partial \Lambda} = "
            r"\tfrac{1}{2}\bigl(N \Lambda^{-\top} - S\bigr)"),

@@ -12,9 +12,7 @@ at symbolic sizes), so it is not the entry's ``all_sizes_proof``.
 """
 
 from ..chapters import ch18_vec_kronecker as ch
-from .core import IdentityEntry, register
-
-VEC_KRONECKER = "derivations/18_vec_kronecker"
+from .core import IdentityEntry, kernel, register
 
 
 def _sample(rng, P=2, M=3, N=4, Q=3):
@@ -31,7 +29,6 @@ SIZES = ({"A": (2, 2), "X": (2, 3), "B": (3, 2)}, {"A": (1, 3), "X": (3, 2), "B"
 register(IdentityEntry(
     name="kron_vec_column",
     title="vec of a matrix product, column-major: the Jacobian is a Kronecker product",
-    chapter=VEC_KRONECKER,
     latex=(r"\operatorname{vec}(AXB) = (B^{\top} \otimes A) \operatorname{vec} X "
            r"\;\Rightarrow\; \operatorname{vec} \frac{\partial L}{\partial X} = "
            r"(B \otimes A^{\top}) \operatorname{vec} \delta"),
@@ -39,7 +36,7 @@ register(IdentityEntry(
             "dL/dX": "(M, N)"},
     forward=lambda A, X, B: A @ X @ B,
     wrt="X",
-    compact=lambda delta, out, A, X, B: ch.vjp_by_kron_column(delta, A, B),
+    compact=kernel(ch.vjp_by_kron_column),
     sample=_sample,
     symbolic_sizes=SIZES,
     tensor_forward=lambda A, X, B: A @ X @ B,
@@ -50,7 +47,6 @@ register(IdentityEntry(
 register(IdentityEntry(
     name="kron_vec_row",
     title="vec of a matrix product, row-major (NumPy's reshape): the Kronecker twin",
-    chapter=VEC_KRONECKER,
     latex=(r"\operatorname{vec}_r(AXB) = (A \otimes B^{\top}) \operatorname{vec}_r X "
            r"\;\Rightarrow\; \operatorname{vec}_r \frac{\partial L}{\partial X} = "
            r"(A^{\top} \otimes B) \operatorname{vec}_r \delta"),
@@ -58,7 +54,7 @@ register(IdentityEntry(
             "dL/dX": "(M, N)"},
     forward=lambda A, X, B: A @ X @ B,
     wrt="X",
-    compact=lambda delta, out, A, X, B: ch.vjp_by_kron_row(delta, A, B),
+    compact=kernel(ch.vjp_by_kron_row),
     sample=_sample,
     symbolic_sizes=SIZES,
     tensor_forward=lambda A, X, B: A @ X @ B,

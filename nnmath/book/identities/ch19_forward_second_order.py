@@ -15,8 +15,6 @@ from ... import activations as act
 from .ch08_losses import softmax_any
 from .core import IdentityEntry, register
 
-SECOND_ORDER = "derivations/19_forward_second_order"
-
 
 def directional_derivative(Z, V, T):
     """``⟨∇_Z L, V⟩ = Σ (softmax(Z) − T) ⊙ V / N`` for the mean cross-entropy ``L``; a scalar."""
@@ -36,7 +34,6 @@ def _ad():
 register(IdentityEntry(
     name="softmax_cross_entropy_hvp",
     title="Softmax cross-entropy: Hessian-vector product in the logits",
-    chapter=SECOND_ORDER,
     latex=(r"\nabla_Z \bigl\langle \nabla_Z L, V \bigr\rangle = \frac{1}{N}\, P \odot "
            r"\Bigl(V - \bigl(\textstyle\sum_k V_{:,k} P_{:,k}\bigr)\mathbf{1}^{\top}\Bigr), "
            r"\quad P = \operatorname{softmax}(Z)"),

@@ -15,8 +15,6 @@ from ..chapters.ch20_layer_norm import row_jacobian
 from ..chapters.ch20_layer_norm import standardize_any as _chapter_standardize_any
 from .core import IdentityEntry, register
 
-LAYER_NORM = "derivations/20_layer_norm"
-
 
 def standardize_any(X, axis, eps):
     """``(x̂, 1/s)`` as the layer computes them: the chapter's glue, or for an
@@ -54,7 +52,6 @@ def _row_compact(delta, out, x, eps):
 register(IdentityEntry(
     name="layer_norm_row_jacobian",
     title="Normalising one row: its Jacobian",
-    chapter=LAYER_NORM,
     latex=(r"\hat{\vb{x}} = \frac{\vb{x} - \mu}{\sqrt{\sigma^2 + \varepsilon}} \;\Rightarrow\; "
            r"\frac{\partial \hat{\vb{x}}}{\partial \vb{x}} = \frac{1}{s}\Bigl(I - "
            r"\frac{\mathbf{1}\mathbf{1}^{\top}}{D} - \frac{\hat{\vb{x}}\hat{\vb{x}}^{\top}}{D}\Bigr)"),
@@ -105,7 +102,6 @@ for _name, _wrt, _compact, _latex, _title in (
     register(IdentityEntry(
         name=_name,
         title=_title,
-        chapter=LAYER_NORM,
         latex=r"Y = \vb{\gamma} \odot \hat{X} + \vb{\beta} \;\Rightarrow\; " + _latex,
         shapes={**_SHAPES, f"dL/d{_wrt}": "(N, D)" if _wrt == "X" else "(D,)"},
         forward=layer_norm_any,

@@ -15,8 +15,6 @@ from ..allsizes import IndexArray
 from .ch20_layer_norm import standardize_any
 from .core import IdentityEntry, register
 
-BATCH_NORM = "derivations/21_batch_norm"
-
 
 def batch_norm_any(X, gamma, beta, eps):
     """BatchNorm's training forward for ``X (N, F)``: each column standardised over the batch."""
@@ -45,7 +43,6 @@ _SHAPES = {"X": "(N, F)", "gamma": "(F,)", "beta": "(F,)", "delta": "(N, F)"}
 register(IdentityEntry(
     name="batch_norm_grad_X",
     title="BatchNorm (training): gradient with respect to the input",
-    chapter=BATCH_NORM,
     latex=(r"Y = \vb{\gamma} \odot \hat{X} + \vb{\beta} \;\Rightarrow\; "
            r"\frac{\partial L}{\partial X_{:,f}} = \frac{1}{s_f}\Bigl(\vb{g}_f - "
            r"\operatorname{mean}(\vb{g}_f)\mathbf{1} - \hat{X}_{:,f}\operatorname{mean}"
@@ -63,7 +60,6 @@ register(IdentityEntry(
 register(IdentityEntry(
     name="batch_norm_grad_gamma",
     title="BatchNorm (training): gradient with respect to the scale",
-    chapter=BATCH_NORM,
     latex=(r"Y = \vb{\gamma} \odot \hat{X} + \vb{\beta} \;\Rightarrow\; "
            r"\frac{\partial L}{\partial \vb{\gamma}} = \sum_n \vb{\delta}_n \odot \hat{\vb{x}}_n"),
     shapes={**_SHAPES, "dL/dgamma": "(F,)"},
@@ -107,7 +103,6 @@ _EVAL_SIZES = tuple({**s, "mean": s["gamma"], "var": s["gamma"]} for s in _SIZES
 register(IdentityEntry(
     name="batch_norm_eval_grad_X",
     title="BatchNorm (evaluation): gradient with respect to the input",
-    chapter=BATCH_NORM,
     latex=(r"Y = \vb{\gamma} \odot \frac{X - \vb{r}_\mu}{\sqrt{\vb{r}_{\sigma^2} + \varepsilon}}"
            r" + \vb{\beta} \;\Rightarrow\; \frac{\partial L}{\partial X} = \delta \odot "
            r"\frac{\vb{\gamma}}{\sqrt{\vb{r}_{\sigma^2} + \varepsilon}}"),

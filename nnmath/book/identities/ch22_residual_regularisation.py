@@ -16,8 +16,6 @@ from ...matmul import matmul_forward, matmul_grad_X
 from .ch06_activations import tanh_any
 from .core import IdentityEntry, register
 
-CHAPTER = "derivations/22_residual_regularisation"
-
 
 def residual_forward(X, W):
     """``X + tanh(X W)``: a residual block whose branch is a bias-free tanh layer."""
@@ -33,7 +31,6 @@ def residual_compact(delta, out, X, W):
 register(IdentityEntry(
     name="residual_grad_X",
     title="Residual block: gradient with respect to the input",
-    chapter=CHAPTER,
     latex=(r"Y = X + F(X) \;\Rightarrow\; \frac{\partial L}{\partial X} = \delta + "
            r"\delta \cdot \frac{\partial F}{\partial X},\quad F(X) = \tanh(XW):\ "
            r"\delta + \bigl(\delta \odot (1 - \tanh^2(XW))\bigr) W^{\top}"),
@@ -56,7 +53,6 @@ def weight_decay_penalty(W, lam):
 register(IdentityEntry(
     name="weight_decay_grad",
     title="Weight decay: gradient of the penalty",
-    chapter=CHAPTER,
     latex=(r"R = \frac{\lambda}{2}\lVert W \rVert_F^2 \;\Rightarrow\; "
            r"\frac{\partial R}{\partial W} = \lambda W"),
     shapes={"W": "(D, C)", "lambda": "()", "delta": "()", "dR/dW": "(D, C)"},
@@ -87,7 +83,6 @@ def _sample_dropout(rng, p=0.3):
 register(IdentityEntry(
     name="dropout_grad_X",
     title="Dropout: gradient with respect to the input",
-    chapter=CHAPTER,
     latex=(r"Y = \frac{M \odot X}{1 - p} \;\Rightarrow\; "
            r"\frac{\partial L}{\partial X} = \frac{M \odot \delta}{1 - p}"),
     shapes={"X": "(N, D)", "M": "(N, D) of 0/1", "p": "()", "delta": "(N, D)",

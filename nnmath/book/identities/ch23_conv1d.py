@@ -18,8 +18,6 @@ from ...autodiff import conv2d as tensor_conv2d
 from ..chapters import ch23_conv1d as c1
 from .core import IdentityEntry, register
 
-CONV1D = "derivations/23_conv1d"
-
 
 def _sample(n, k):
     return lambda rng: {"x": rng.standard_normal(n), "w": rng.standard_normal(k)}
@@ -53,7 +51,6 @@ for stride, padding, suffix, sizes in (
     register(IdentityEntry(
         name=f"conv1d{suffix}_grad_w",
         title=f"1-D convolution: gradient with respect to the kernel{how}",
-        chapter=CONV1D,
         latex=(r"y = x \star w,\ y_i = \sum_t w_t\, \tilde x_{s i + t} \;\Rightarrow\; "
                r"\frac{\partial L}{\partial w_t} = \sum_i \delta_i\, \tilde x_{s i + t}"
                r" = (\tilde x \star \delta^{(s)})_t"),
@@ -73,7 +70,6 @@ for stride, padding, suffix, sizes in (
     register(IdentityEntry(
         name=f"conv1d{suffix}_grad_x",
         title=f"1-D convolution: gradient with respect to the input{how}",
-        chapter=CONV1D,
         latex=(r"y = x \star w \;\Rightarrow\; \frac{\partial L}{\partial \tilde x_j}"
                r" = \sum_t w_t\, \delta^{(s)}_{j - t} = (\delta^{(s)} * w)_j"),
         shapes={"x": "(n,)", "w": "(k,)", "delta": "(m,)", "dL/dx": "(n,)"},

@@ -16,9 +16,8 @@ from ... import conv as cv
 from ...autodiff import conv2d as tensor_conv2d, max_pool2d as tensor_max_pool2d
 from ...im2col import im2col
 from ..chapters import ch24_conv2d as c2
-from .core import IdentityEntry, register
+from .core import IdentityEntry, kernel, register
 
-CONV2D = "derivations/24_conv2d"
 STRIDE, PADDING = (2, 1), (1, 1)
 
 
@@ -42,7 +41,6 @@ SIZES = ({"X": (1, 2, 4, 3), "K": (2, 2, 2, 2)}, {"X": (2, 1, 3, 3), "K": (1, 1,
 register(IdentityEntry(
     name="conv2d_grad_W",
     title="2-D convolution: gradient with respect to the kernels",
-    chapter=CONV2D,
     latex=(r"Y = X \star K = \operatorname{cols}(X)\, K_{\text{mat}} \;\Rightarrow\; "
            r"\frac{\partial L}{\partial K_{\text{mat}}} = \operatorname{cols}(X)^{\top} \delta_{\text{mat}}"),
     shapes={"X": "(N, C, H, W)", "K": "(C_out, C, kh, kw)", "delta": "(N, C_out, OH, OW)",
@@ -60,7 +58,6 @@ register(IdentityEntry(
 register(IdentityEntry(
     name="conv2d_grad_X",
     title="2-D convolution: gradient with respect to the input",
-    chapter=CONV2D,
     latex=(r"Y = \operatorname{cols}(X)\, K_{\text{mat}} \;\Rightarrow\; "
            r"\frac{\partial L}{\partial X} = \operatorname{col2im}\!\left(\delta_{\text{mat}}"
            r" K_{\text{mat}}^{\top}\right)"),
@@ -78,13 +75,12 @@ register(IdentityEntry(
 register(IdentityEntry(
     name="conv2d_grad_b",
     title="2-D convolution: gradient with respect to the bias",
-    chapter=CONV2D,
     latex=(r"Y_{n,o,i,j} = (X \star K)_{n,o,i,j} + b_o \;\Rightarrow\; "
            r"\frac{\partial L}{\partial b_o} = \sum_{n,i,j} \delta_{n,o,i,j}"),
     shapes={"b": "(C_out,)", "delta": "(N, C_out, OH, OW)", "dL/db": "(C_out,)"},
     forward=_forward,
     wrt="b",
-    compact=lambda delta, out, X, K, b: cv.conv2d_grad_b(delta),
+    compact=kernel(cv.conv2d_grad_b),
     sample=lambda rng: _sample(rng, with_bias=True),
     symbolic_sizes=({"X": (1, 1, 3, 3), "K": (2, 1, 2, 2), "b": (2,)},
                     {"X": (2, 2, 3, 2), "K": (3, 2, 2, 2), "b": (3,)}),
@@ -121,7 +117,6 @@ for name, kernel, stride, shapes, what in (
     register(IdentityEntry(
         name=name,
         title=f"Max pooling ({what} windows): gradient with respect to the input",
-        chapter=CONV2D,
         latex=(r"Y_{n,c,i,j} = \max_{(h,w) \in \mathcal W_{ij}} X_{n,c,h,w} \;\Rightarrow\; "
                r"\frac{\partial L}{\partial X_{n,c,h,w}} = \sum_{i,j} \delta_{n,c,i,j}\,"
                r"[(h, w) = \operatorname{argmax}_{\mathcal W_{ij}} X_{n,c}]"),

@@ -16,8 +16,6 @@ from ..symbolic import prove_vjp, symbol_array
 from .ch06_activations import tanh_any
 from .core import IdentityEntry, register
 
-EMBEDDINGS_RNN = "derivations/26_embeddings_rnn"
-
 # Fixed token sequences with repeats: token 0 twice in the first, 2 three times in the second.
 SYMBOLIC_INDICES = (np.array([[0, 2, 0]]), np.array([[1, 2], [2, 2]]))
 
@@ -52,7 +50,6 @@ def _prove_embedding(compact=_embedding_compact):
 register(IdentityEntry(
     name="embedding_grad_W",
     title="Embedding lookup: gradient with respect to the table",
-    chapter=EMBEDDINGS_RNN,
     latex=(r"Y = E W \;(Y_{p,:} = W_{i_p,:}) \;\Rightarrow\; \frac{\partial L}{\partial W}"
            r" = E^{\top} \delta, \quad \frac{\partial L}{\partial W_{v,:}}"
            r" = \sum_{p:\, i_p = v} \delta_{p,:}"),
@@ -126,7 +123,6 @@ for _wrt in ("Wh", "Wx", "b", "X", "h0"):
     register(IdentityEntry(
         name=f"rnn_grad_{_wrt}",
         title=f"Backpropagation through time: gradient with respect to {RNN_TITLES[_wrt]}",
-        chapter=EMBEDDINGS_RNN,
         latex=(r"\vb{h}_t = \tanh(\vb{x}_t W_x + \vb{h}_{t-1} W_h + \vb{b}) \;\Rightarrow\; "
                + DELTA_RECURSION + r",\; " + RNN_LATEX[_wrt]),
         shapes={"X": "(N, T, I)", "Wx": "(I, H)", "Wh": "(H, H)", "b": "(H,)", "h0": "(N, H)",

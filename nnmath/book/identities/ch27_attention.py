@@ -26,8 +26,6 @@ from ..allsizes import IndexArray
 from ..symbolic import ProofResult, contract, jacobian_tensor, symbol_array
 from .core import IdentityEntry, register
 
-ATTENTION = "derivations/27_attention"
-
 
 def _ad():
     from ...autodiff import sequence
@@ -151,7 +149,6 @@ for _causal in (False, True):
             name=f"{_prefix}_grad_{_wrt}",
             title=(("Causal attention" if _causal else "Scaled dot-product attention")
                    + f": gradient with respect to the {dict(Q='queries', K='keys', V='values')[_wrt]}"),
-            chapter=ATTENTION,
             latex=((r"A = \operatorname{softmax}\Bigl(\frac{QK^{\top}}{\sqrt d}"
                     + (r" + M" if _causal else "") + r"\Bigr),\; Y = AV \;\Rightarrow\; ")
                    + ATTENTION_LATEX[_wrt]),
@@ -222,7 +219,6 @@ for _wrt in ("X", "Wq", "Wk", "Wv", "Wo"):
     register(IdentityEntry(
         name=f"self_attention_grad_{_wrt}",
         title=f"Multi-head causal self-attention: gradient with respect to {_wrt}",
-        chapter=ATTENTION,
         latex=(r"Y = \operatorname{concat}_h\bigl(\operatorname{attn}(XW_q^{(h)}, XW_k^{(h)},"
                r" XW_v^{(h)})\bigr) W_o = C W_o \;\Rightarrow\; " + SELF_ATTENTION_LATEX[_wrt]),
         shapes={"X": "(N T, D)", "Wq, Wk, Wv, Wo": "(D, D)", "C": "(N T, D)",

@@ -16,8 +16,6 @@ from .ch06_activations import sym_log
 from .ch08_losses import softmax_any, sym_softmax
 from .core import IdentityEntry, register
 
-TRANSFORMER = "derivations/28_transformer"
-
 
 def _ad():
     from ... import autodiff
@@ -41,7 +39,6 @@ def _positional_tensor_forward(X, P):
 register(IdentityEntry(
     name="positional_grad_P",
     title="Learned positions: gradient with respect to the position table",
-    chapter=TRANSFORMER,
     latex=(r"Y_{n,t,:} = X_{n,t,:} + P_{t,:} \;\Rightarrow\; \frac{\partial L}{\partial P_{t,:}}"
            r" = \sum_{n=1}^{N} \delta_{n,t,:}\; (t < T), \quad 0 \;(t \ge T)"),
     shapes={"X": "(N, T, D)", "P": "(max_len, D)", "delta": "(N, T, D)",
@@ -93,7 +90,6 @@ def _sample_sequence_ce(rng, N=3, T=4, C=5):
 register(IdentityEntry(
     name="sequence_cross_entropy_grad_Z",
     title="Cross-entropy over every position: gradient with respect to the logits",
-    chapter=TRANSFORMER,
     latex=(r"L = -\frac{1}{NT} \sum_{n,t,c} T_{ntc} \log \operatorname{softmax}(Z_{n,t,:})_c"
            r" \;\Rightarrow\; \frac{\partial L}{\partial Z} = \frac{1}{NT}"
            r"\bigl(\operatorname{softmax}(Z) - T\bigr)"),

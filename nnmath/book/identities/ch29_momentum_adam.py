@@ -21,8 +21,6 @@ from ... import matmul as mm
 from ..symbolic import ProofResult
 from .core import IdentityEntry, register
 
-CHAPTER = "derivations/29_momentum_adam"
-
 __all__ = ["least_squares_directional_derivative", "least_squares_hvp",
            "prove_least_squares_hvp_all_sizes"]
 
@@ -77,7 +75,6 @@ def _tensor_forward(w, V, X, y):
 register(IdentityEntry(
     name="least_squares_hvp",
     title="Least squares: Hessian-vector product",
-    chapter=CHAPTER,
     latex=(r"L(\vb{w}) = \tfrac{1}{2N}\lVert X\vb{w} - \vb{y}\rVert^2 \;\Rightarrow\; "
            r"\nabla_{\vb{w}} \bigl\langle \nabla L(\vb{w}), \vb{v} \bigr\rangle "
            r"= \tfrac{1}{N} X\T X \vb{v}"),
@@ -93,6 +90,6 @@ register(IdentityEntry(
     notes=("The Hessian XᵀX/N does not depend on w: L is quadratic. Its eigenvalues bound "
            "the step sizes of momentum in chapter 29. The autodiff route writes the products "
            "as broadcast multiplies and sums."),
-    extra={"all_sizes_proof": prove_least_squares_hvp_all_sizes,
-           "all_sizes_method": "matrix calculus"},
+    all_sizes_proof=prove_least_squares_hvp_all_sizes,
+    all_sizes_method="matrix calculus",
 ))

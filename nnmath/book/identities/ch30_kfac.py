@@ -28,8 +28,6 @@ from ..chapters import ch30_kfac as ch
 from .ch08_losses import softmax_any
 from .core import IdentityEntry, register
 
-KFAC = "derivations/30_kfac"
-
 
 def _ad():
     from ... import autodiff
@@ -69,7 +67,6 @@ def _prove_inverse_step(compact):
 register(IdentityEntry(
     name="softmax_ce_fisher_is_hessian",
     title="Softmax cross-entropy: the Fisher in the logits equals the Hessian",
-    chapter=KFAC,
     latex=(r"\nabla_z^2 \bigl(-\log p_y\bigr) = \operatorname{diag}(p) - p p^{\top} = "
            r"\mathbb{E}_{y \sim p}\bigl[(e_y - p)(e_y - p)^{\top}\bigr]"),
     shapes={"Z": "(N, C)", "T": "(N, C)", "delta": "(N, C)", "F delta": "(N, C)"},
@@ -89,7 +86,6 @@ register(IdentityEntry(
 register(IdentityEntry(
     name="kfac_one_sample_kronecker",
     title="One sample's Fisher block of a Linear layer is a Kronecker product (row-major vec)",
-    chapter=KFAC,
     latex=(r"\operatorname{vec}_r(a g^{\top})\operatorname{vec}_r(a g^{\top})^{\top} = "
            r"(a a^{\top}) \otimes (g g^{\top})"),
     shapes={"V": "(D, C)", "a": "(D,)", "g": "(C,)", "delta": "()", "F vec_r V": "(D, C)"},
@@ -110,7 +106,6 @@ register(IdentityEntry(
 register(IdentityEntry(
     name="kfac_factored_inverse_step",
     title="The K-FAC step: (A ⊗ G)⁻¹ vec_r(∇W) = vec_r(A⁻¹ ∇W G⁻¹)",
-    chapter=KFAC,
     latex=(r"(A \otimes G)^{-1} \operatorname{vec}_r(\nabla_W) = "
            r"\operatorname{vec}_r\bigl(A^{-1} \nabla_W\, G^{-1}\bigr), \quad A = A^{\top},\ "
            r"G = G^{\top}"),
@@ -243,11 +238,9 @@ def _attach_all_sizes():
              one_sample_forward_twin),
             ("kfac_factored_inverse_step", _prove_inverse_step_all_sizes, inverse_step_twin,
              kron_solve_forward_twin)):
-        extra = REGISTRY[name].extra
-        extra.update({"all_sizes_proof": lru_cache(maxsize=8)(proof),
-                      "all_sizes_method": INDEX, "all_sizes_twin": twin})
-        if forward is not None:
-            extra["all_sizes_forward"] = forward
+        entry = REGISTRY[name]
+        entry.all_sizes_proof = lru_cache(maxsize=8)(proof)
+        entry.all_sizes_method, entry.all_sizes_twin, entry.all_sizes_forward = INDEX, twin, forward
 
 
 _attach_all_sizes()

@@ -19,8 +19,6 @@ from ..chapters.ch31_shampoo_muon import SHAMPOO_POWER, nuclear_norm, polar_fact
 from ..symbolic import ProofResult
 from .core import IdentityEntry, register
 
-CHAPTER = "derivations/31_shampoo_muon"
-
 
 # -- the nuclear norm's gradient, checked exactly at rational 2×2 points ----------------------
 def _rotation(c, s):
@@ -87,7 +85,6 @@ def nuclear_norm_tensor(G):
 register(IdentityEntry(
     name="nuclear_norm_grad",
     title="Nuclear norm: its gradient is the polar factor",
-    chapter=CHAPTER,
     latex=r"\ell = \|G\|_* = \sum_i \sigma_i \;\Rightarrow\; "
           r"\frac{\partial L}{\partial G} = \delta\, U V^\top",
     shapes={"G": "(m, n), rank min(m, n), distinct σ", "delta": "scalar", "dL/dG": "(m, n)"},
@@ -98,9 +95,9 @@ register(IdentityEntry(
     proof=check_nuclear_grad_2x2,
     tensor_forward=nuclear_norm_tensor,
     notes="G = U Σ Vᵀ (thin SVD); differentiable where the rank is min(m, n).",
-    extra={"all_sizes_missing": "the nuclear norm is a sum of singular values, which neither "
-                                "index notation nor SymPy's matrix calculus expresses for "
-                                "symbolic sizes; checked exactly at 2×2"},
+    all_sizes_missing=("the nuclear norm is a sum of singular values, which neither index "
+                       "notation nor SymPy's matrix calculus expresses for symbolic sizes; "
+                       "checked exactly at 2×2"),
 ))
 
 

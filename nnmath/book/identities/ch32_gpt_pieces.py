@@ -39,8 +39,6 @@ from ..chapters import ch32_gpt_pieces as ch32
 from ..symbolic import ProofResult
 from .core import IdentityEntry, register
 
-CHAPTER = "derivations/32_gpt_pieces"
-
 
 def _sample_gelu(rng):
     return {"X": 2.0 * rng.standard_normal((4, 3))}
@@ -66,7 +64,6 @@ for _approx, _name, _latex, _title in (
     register(IdentityEntry(
         name=_name,
         title=_title,
-        chapter=CHAPTER,
         latex=_latex,
         shapes={"X": "any shape S", "delta": "S", "dL/dX": "S"},
         forward=lambda X, _a=_approx: ch32.gelu_any(X, _a),
@@ -78,7 +75,7 @@ for _approx, _name, _latex, _title in (
         notes=("Element-wise, entry by entry; Phi and phi are the standard normal "
                "distribution and density, a = 0.044715. The engine differentiates "
                "x * (1 + erf(x / sqrt 2)) / 2 with erf' = 2 exp(-x^2) / sqrt(pi)."),
-        extra={"all_sizes_proof": _proof_all, "all_sizes_method": INDEX},
+        all_sizes_proof=_proof_all, all_sizes_method=INDEX,
     ))
 
 
@@ -129,7 +126,6 @@ for _name, _wrt, _compact, _latex, _title in (
     register(IdentityEntry(
         name=_name,
         title=_title,
-        chapter=CHAPTER,
         latex=(r"Y = \vb{\gamma} \odot \hat{X},\ \hat{\vb{x}}_n = \vb{x}_n / r_n,\ "
                r"r_n = \sqrt{\operatorname{mean}(\vb{x}_n^2) + \varepsilon} \;\Rightarrow\; " + _latex),
         shapes={"X": "(N, D)", "gamma": "(D,)", "delta": "(N, D)",
@@ -141,11 +137,11 @@ for _name, _wrt, _compact, _latex, _title in (
         symbolic_sizes=_RMS_SIZES,
         tensor_forward=lambda X, gamma, eps: ad.gpt.rms_norm(X, gamma, eps),
         notes="Means over the last axis; eps is a symbol in the SymPy check, so it covers every eps.",
-        extra={"all_sizes_method": INDEX, "all_sizes_proof": lru_cache(maxsize=8)(
+        all_sizes_method=INDEX, all_sizes_proof=lru_cache(maxsize=8)(
             lambda compact, _n=_name, _w=_wrt: prove_index_notation(
                 rms_norm_any, _RMS_ALL, _w, compact,
                 statement=f"{_n}: for all N, D and every eps > 0",
-                assumptions={"eps": {"positive": True}}))},
+                assumptions={"eps": {"positive": True}})),
     ))
 
 
@@ -265,7 +261,6 @@ def _sample_rope(rng, T=4, m=3):
 register(IdentityEntry(
     name="rope_grad_X",
     title="Rotary embedding: gradient with respect to the input",
-    chapter=CHAPTER,
     latex=r"\vb{y}_t = R_t \vb{x}_t \;\Rightarrow\; \frac{\partial L}{\partial \vb{x}_t} = R_t^{\top} \vb{\delta}_t",
     shapes={"X": "(T, 2m)", "theta": "(T, m)", "delta": "(T, 2m)", "dL/dX": "(T, 2m)"},
     forward=rope_any,
@@ -278,8 +273,8 @@ register(IdentityEntry(
     convention="column",
     notes=("Rotate-half pairing: plane i is (x_i, x_{i+m}), turned by theta_{t,i}. The engine "
            "route multiplies by a constant signed permutation, never rotating by -theta."),
-    extra={"all_sizes_proof": prove_rope_grad_all_sizes, "all_sizes_method": INDEX,
-           "all_sizes_twin": rope_grad_X_twin, "all_sizes_forward": rope_forward_twin},
+    all_sizes_proof=prove_rope_grad_all_sizes, all_sizes_method=INDEX,
+    all_sizes_twin=rope_grad_X_twin, all_sizes_forward=rope_forward_twin,
 ))
 
 __all__ = ["rms_norm_any", "rms_normalize_sym", "rope_any", "rope_twin", "rope_forward_twin",

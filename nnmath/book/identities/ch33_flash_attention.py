@@ -31,9 +31,7 @@ from ..allsizes_proofs import INDEX, prove_index_notation
 from ..chapters.ch33_flash_attention import scores_grad_from_lse
 from . import tensor_routes as tr
 from .ch08_losses import softmax_any
-from .core import IdentityEntry, register
-
-CHAPTER = "derivations/33_flash_attention"
+from .core import IdentityEntry, kernel, register
 
 
 def _ad():
@@ -73,22 +71,21 @@ def _sample(rng, T=4, n=6, dv=3):
 register(IdentityEntry(
     name="attention_grad_scores_from_lse",
     title="Attention: gradient of the scores from the output and the log-sum-exp",
-    chapter=CHAPTER,
     latex=(r"O = \operatorname{softmax}(S)\,V \;\Rightarrow\; \frac{\partial L}{\partial S} = "
            r"A \odot \bigl(\delta V^{\top} - D\,\mathbf{1}^{\top}\bigr),\ A = e^{S - L\mathbf{1}^{\top}},\ "
            r"D = \operatorname{rowsum}(\delta \odot O)"),
     shapes={"S": "(T, n)", "V": "(n, d_v)", "delta": "(T, d_v)", "L, D": "(T, 1)", "dL/dS": "(T, n)"},
     forward=attention_from_scores,
     wrt="S",
-    compact=lambda delta, out, S, V: scores_grad_from_lse(delta, out, S, V),
+    compact=kernel(scores_grad_from_lse, O="out"),
     sample=_sample,
     symbolic_sizes=({"S": (1, 2), "V": (2, 1)}, {"S": (2, 3), "V": (3, 2)}),
     tensor_forward=lambda S, V: tr.matmul(_ad().softmax(S), V),
     notes=("L is each row's log-sum-exp; A, D and the result need only O, L and the "
            "current key block, never a stored row of A. Numbers run the library kernel "
            "block_attention_grads with K = I and key blocks of 2."),
-    extra={"all_sizes_proof": prove_scores_grad_all_sizes, "all_sizes_method": INDEX,
-           "all_sizes_twin": scores_grad_from_lse_twin},
+    all_sizes_proof=prove_scores_grad_all_sizes, all_sizes_method=INDEX,
+    all_sizes_twin=scores_grad_from_lse_twin,
 ))
 
 __all__ = ["attention_from_scores", "prove_scores_grad_all_sizes", "scores_grad_from_lse_twin"]

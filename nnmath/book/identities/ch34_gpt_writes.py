@@ -40,8 +40,6 @@ from ..allsizes_proofs import INDEX, prove_index_notation
 from ..symbolic import ProofResult, canonical_indices, prove_vjp, symbol_array
 from .core import IdentityEntry, register
 
-CHAPTER = "derivations/34_gpt_writes"
-
 # Fixed token sequences with repeats, and a vocabulary with a row no token uses.
 SYMBOLIC_CASES = ((np.array([[0, 2, 0]]), 4, 2), (np.array([[1, 1], [0, 1]]), 3, 2))
 
@@ -181,7 +179,6 @@ def prove_tied_entry_all_sizes(compact):
 register(IdentityEntry(
     name="tied_embedding_grad_E",
     title="Tied embedding and output matrix: gradient with respect to the shared table",
-    chapter=CHAPTER,
     latex=(r"Y = E[\mathrm{idx}],\; Z = X E^{\top} \;\Rightarrow\; "
            r"\frac{\partial L}{\partial E} = \operatorname{scatter}_{\mathrm{idx}}(\delta_Y)"
            r" + \delta_Z^{\top} X, \quad \frac{\partial L}{\partial E_{v,:}}"
@@ -196,6 +193,6 @@ register(IdentityEntry(
     tensor_forward=_tied_tensor_forward,
     notes="The sum of the two uses' gradients. The SymPy checks fix indices with repeats; "
           "prove_tied_grad_all_sizes proves the sum for symbolic sizes.",
-    extra={"all_sizes_proof": prove_tied_entry_all_sizes, "all_sizes_method": INDEX,
-           "all_sizes_twin": tied_grad_E_twin, "all_sizes_forward": tied_forward_twin},
+    all_sizes_proof=prove_tied_entry_all_sizes, all_sizes_method=INDEX,
+    all_sizes_twin=tied_grad_E_twin, all_sizes_forward=tied_forward_twin,
 ))

@@ -22,8 +22,6 @@ from . import tensor_routes as tr
 from .ch06_activations import tanh_any
 from .core import IdentityEntry, register
 
-BACKPROP = "derivations/09_backprop_layers"
-
 
 def _fprime(Z):
     """tanh'(Z) = 1 − tanh²(Z), from the output (glue: the formula is tanh_grad_Z)."""
@@ -45,7 +43,6 @@ def _sample_layer(rng, N=3, D=4, C=2):
 register(IdentityEntry(
     name="backprop_output_delta",
     title="Output layer: the delta of the squared error",
-    chapter=BACKPROP,
     latex=(r"E = \tfrac12 \lVert f(Z_L) - T \rVert^2 \;\Rightarrow\; "
            r"\delta_L = \frac{\partial E}{\partial Z_L} = (X_L - T) \odot f'(Z_L)"),
     shapes={"Z_L": "(N, C)", "T": "(N, C)", "delta": "()", "dE/dZ_L": "(N, C)"},
@@ -61,7 +58,6 @@ register(IdentityEntry(
 register(IdentityEntry(
     name="backprop_delta_recursion",
     title="The delta recursion: from layer l+1 back to layer l",
-    chapter=BACKPROP,
     latex=(r"Z_{l+1} = f_l(Z_l)\, W_{l+1} \;\Rightarrow\; "
            r"\delta_l = \left(\delta_{l+1} W_{l+1}^{\top}\right) \odot f_l'(Z_l)"),
     shapes={"Z_l": "(N, D)", "W_{l+1}": "(D, C)", "delta_{l+1}": "(N, C)",
@@ -78,7 +74,6 @@ register(IdentityEntry(
 register(IdentityEntry(
     name="backprop_layer_grad_W",
     title="Layer l of a network: gradient with respect to its weights",
-    chapter=BACKPROP,
     latex=(r"X_l = f(X_{l-1} W_l) \;\Rightarrow\; \frac{\partial E}{\partial W_l} = "
            r"X_{l-1}^{\top} \delta_l,\quad \delta_l = \frac{\partial E}{\partial X_l} \odot f'(Z_l)"),
     shapes={"X_{l-1}": "(N, D)", "W_l": "(D, C)", "dE/dX_l": "(N, C)", "dE/dW_l": "(D, C)"},
@@ -94,7 +89,6 @@ register(IdentityEntry(
 register(IdentityEntry(
     name="backprop_layer_grad_X",
     title="Layer l of a network: gradient with respect to its input",
-    chapter=BACKPROP,
     latex=(r"X_l = f(X_{l-1} W_l) \;\Rightarrow\; \frac{\partial E}{\partial X_{l-1}} = "
            r"\delta_l W_l^{\top},\quad \delta_l = \frac{\partial E}{\partial X_l} \odot f'(Z_l)"),
     shapes={"X_{l-1}": "(N, D)", "W_l": "(D, C)", "dE/dX_l": "(N, C)",
