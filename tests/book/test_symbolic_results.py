@@ -1,5 +1,4 @@
-"""Tests written to kill the mutants that survived `make mutate` in the proof
-apparatus nnmath/book/symbolic.py.
+"""What the proof apparatus nnmath/book/symbolic.py reports, in detail.
 
 They pin down what a proof result reports (statement, both sides, details),
 what exactly the all-sizes proof sums over and under which assumptions on its

@@ -1,5 +1,4 @@
-"""Tests written to kill the mutants that survived `make mutate` in
-nnmath/autodiff/tensor.py.
+"""Every operation of the engine's core (nnmath/autodiff/tensor.py): values and gradients.
 
 References are independent of the engine: NumPy's own functions for forward
 values, central differences of a NumPy reference function for gradients (not

@@ -1,4 +1,4 @@
-"""Tests written to kill the mutants that survived `make mutate` in nnmath/gradcheck.py.
+"""nnmath.gradcheck in detail: difference quotients, errors, the report and its messages.
 
 References: closed forms of the difference quotients themselves (the central
 difference of ``x³`` with step ``h`` is ``3x² + h²`` exactly), a central

@@ -1,4 +1,4 @@
-"""Cases the other test files did not cover, each against an independent route.
+"""Extreme values and verdicts, each against an independent route.
 
 The engine's softmax and log-sum-exp at logits of ±1000 (against SymPy at 50
 digits), loading a checkpoint that holds more parameters than the model,

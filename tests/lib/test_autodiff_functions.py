@@ -1,5 +1,4 @@
-"""Tests written to kill the mutants that survived `make mutate` in
-nnmath/autodiff/functions.py.
+"""The engine's composite functions (nnmath/autodiff/functions.py): values, gradients, ties.
 
 References: NumPy closed forms (on inputs small enough to need no shift, or,
 at ±1000, values worked out by hand), central differences of NumPy reference

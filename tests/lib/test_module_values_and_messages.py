@@ -1,5 +1,5 @@
-"""Tests written to kill the mutants that survived `make mutate` in the modules
-nnmath/activations.py, nnmath/losses.py and nnmath/layers.py.
+"""Exact values and error messages of the activations, losses and Linear
+(nnmath/activations.py, nnmath/losses.py, nnmath/layers.py).
 
 Each test checks a documented behaviour against an independent route: a closed
 form written out by hand, a finite difference, or the exact text of an error
