@@ -131,25 +131,29 @@ def _named_parameters(module):
 
 
 def _check_module(module, X, upstream, rng, h):
-    X = np.asarray(X, dtype=np.float64)
+    X = np.asarray(X)
+    ids = X.dtype.kind in "iu"  # token ids (Embedding, GPT): no gradient with respect to them
+    if not ids:
+        X = X.astype(np.float64)
     out = np.asarray(module.forward(X.copy()))
     delta = rng.standard_normal(out.shape) if upstream is None else np.asarray(upstream, float)
     if delta.shape != out.shape:
         raise ValueError(f"check: upstream gradient has shape {delta.shape}, but "
                          f"{type(module).__name__}.forward returned shape {out.shape}")
     # Analytic route: the forward pass above, then one backward pass.
-    dX = np.array(module.backward(delta.copy()), dtype=np.float64)
+    dX = module.backward(delta.copy())
     params = _named_parameters(module)  # read after backward: the grads are set
     for name, _, G in params:
         if G is None:
             raise ValueError(f"check: {type(module).__name__}.backward left the gradient "
                              f"of parameter {name!r} unset")
-    analytic = [("input", dX)] + [(name, np.array(G, dtype=np.float64)) for name, _, G in params]
+    analytic = [] if ids else [("input", np.array(dX, dtype=np.float64))]
+    analytic += [(name, np.array(G, dtype=np.float64)) for name, _, G in params]
 
     def loss_of_input(v):
         return float(np.sum(delta * module.forward(v)))
 
-    numeric = [numeric_jacobian(loss_of_input, X, h=h)]
+    numeric = [] if ids else [numeric_jacobian(loss_of_input, X, h=h)]
     for name, P, _ in params:
         def loss_of_param(v, P=P):
             saved = P.copy()
@@ -229,7 +233,8 @@ def check(module_or_fn, inputs, *, grad=None, upstream=None, rng=None, h=1e-6,
         of one or several arrays (then ``grad`` is required).
     inputs : array_like or tuple of array_like
         The module's input ``X``, a loss's pair ``(Y, T)``, or the function's
-        arguments.
+        arguments. A module's integer input (token ids of an ``Embedding`` or a
+        ``GPT``) has no gradient: then only the parameters are checked.
     grad : callable, optional
         For a function: if ``fn`` returns a scalar, ``grad(*inputs)`` returns
         its gradient(s); if ``fn`` returns an array, ``grad(delta, *inputs)``

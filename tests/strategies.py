@@ -17,7 +17,6 @@ from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
 
 import nnmath as nm
-from nnmath.gradcheck import numeric_gradient
 
 # -- strategies ---------------------------------------------------------------
 
@@ -154,51 +153,3 @@ def loss_targets(case, Y, rng):
     if case.name.endswith("[one-hot]"):
         return nm.losses.one_hot(labels, Y.shape[-1])
     return labels
-
-
-# -- the finite-difference route -------------------------------------------------
-
-def relative_error(actual, expected):
-    """``max|a − e| / max|e|``: the error scaled by the whole gradient (as the registry does)."""
-    actual, expected = np.asarray(actual, float), np.asarray(expected, float)
-    assert actual.shape == expected.shape, (actual.shape, expected.shape)
-    scale = max(float(np.max(np.abs(expected), initial=0.0)), 1e-12)
-    return float(np.max(np.abs(actual - expected), initial=0.0)) / scale
-
-
-def module_gradients(case, X, delta=None, T=None):
-    """Analytic and finite-difference gradients of one module at input ``X``.
-
-    For a layer or activation the scalar is ``⟨δ, forward(X)⟩``; for a loss it
-    is the loss itself. Returns ``{name: (analytic, numeric)}`` with ``"input"``
-    for ``∂/∂X`` and one entry per parameter.
-    """
-    module = case.make()
-    if case.kind == "loss":
-        module.forward(X, T)
-        grads = {"input": (module.backward(), None)}
-        probe = case.make()
-
-        def scalar_of_input(V):
-            return probe.forward(V, T)
-    else:
-        module.forward(X)
-        grads = {"input": (module.backward(delta), None)}
-        grads.update({name: (np.array(g, copy=True), None)
-                      for name, _, g in module.parameters()})
-        probe = module  # same parameters; its caches are overwritten, which is fine now
-
-        def scalar_of_input(V):
-            return float(np.sum(delta * probe.forward(V)))
-
-    out = {"input": (grads["input"][0], numeric_gradient(scalar_of_input, X))}
-    for name, param, _ in probe.parameters():
-        original = param.copy()
-
-        def scalar_of_param(P, param=param):
-            param[...] = P  # optimisers update in place too
-            return float(np.sum(delta * probe.forward(X)))
-
-        out[name] = (grads[name][0], numeric_gradient(scalar_of_param, original))
-        param[...] = original
-    return out

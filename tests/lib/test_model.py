@@ -1,14 +1,14 @@
 """Sequential, the chapter-9 backprop formulas, and the chapter-10 reuse formula.
 
-Every gradient is compared with central finite differences of the loss
-(nnmath.gradcheck.numeric_gradient), an independent route.
+Every gradient is compared with central finite differences (nnmath.gradcheck.check,
+or numeric_gradient of the loss), an independent route.
 """
 
 import numpy as np
 import pytest
 
 import nnmath as nm
-from nnmath.gradcheck import numeric_gradient
+from nnmath.gradcheck import check, numeric_gradient
 from nnmath.model import Sequential
 from nnmath.book.chapters.ch09_backprop_layers import backprop_weight_gradients, prove_backprop
 from nnmath.book.chapters.ch10_reuse_formula import multiply_adds, reuse_formula_gradients
@@ -27,21 +27,12 @@ def loss_at(model, loss, X, T):
     return loss.forward(model.forward(X), T)
 
 
-def check_all_gradients(model, loss, X, T, rtol=1e-6):
-    value = loss_at(model, loss, X, T)
-    model.backward(loss.backward())
-    analytic = {name: grad.copy() for name, _, grad in model.parameters()}
-    for name, param, _ in model.parameters():
-        original = param.copy()
-
-        def f(p, param=param):
-            param[...] = p
-            return loss_at(model, loss, X, T)
-
-        numeric = numeric_gradient(f, original)
-        param[...] = original
-        np.testing.assert_allclose(analytic[name], numeric, rtol=rtol, atol=1e-9,
-                                   err_msg=f"gradient of {name}")
+def check_all_gradients(model, loss, X, T):
+    """gradcheck.check of the model with ``δ = ∂L/∂Y`` at X, and of the loss at ``model(X)``."""
+    Y = model.forward(X)
+    value = loss.forward(Y, T)
+    assert check(model, X, upstream=loss.backward()), "the model's backward"
+    assert check(loss, (Y, T)), "the loss's gradient"
     assert np.isfinite(value)
 
 
@@ -66,8 +57,8 @@ def test_backward_returns_input_gradient():
     X, T = rng.standard_normal((3, 4)), rng.standard_normal((3, 3))
     loss_at(model, loss, X, T)
     dX = model.backward(loss.backward())
-    numeric = numeric_gradient(lambda x: loss_at(model, loss, x, T), X)
-    np.testing.assert_allclose(dX, numeric, rtol=1e-6, atol=1e-10)
+    assert dX.shape == X.shape
+    assert check(model, X, upstream=loss.backward())  # its "input" row is dX
 
 
 def test_container_protocol_and_names():

@@ -1,6 +1,7 @@
 """Sequence layers (Embedding, PositionalEmbedding, RNN, SelfAttention), Linear on
-(N, T, in) and SoftmaxCrossEntropy on (N, T, C): gradients against finite differences
-and the engine, dtypes, and every bad input against its message.
+(N, T, in) and SoftmaxCrossEntropy on (N, T, C): gradients against the engine, dtypes,
+and every bad input against its message (against finite differences: the one table of
+test_gradients.py).
 """
 
 import warnings
@@ -35,38 +36,6 @@ CASES = {  # name: (make(rng, dtype), draw(rng))
     "linear-3d": (lambda r, dt: nm.Linear(4, 3, rng=r, dtype=dt),
                   lambda r: r.standard_normal((2, 5, 4))),
 }
-
-
-def _scalar(module, X, G):
-    return float(np.sum(module.forward(X) * G))
-
-
-@pytest.mark.parametrize("case", CASES)
-def test_parameter_and_input_gradients_match_finite_differences(case):
-    make, draw = CASES[case]
-    rng = _rng(1)
-    module, X = make(rng, np.float64), draw(rng)
-    if isinstance(module, nm.RNN):
-        module.b[...] = rng.standard_normal(module.b.shape)
-    Y = module.forward(X)
-    G = rng.standard_normal(Y.shape)
-    dX = module.backward(G)
-    grads = {name: grad.copy() for name, _, grad in module.parameters()}
-    for name, param, _ in module.parameters():
-        def f(v, param=param):
-            saved = param.copy()
-            param[...] = v
-            try:
-                return _scalar(module, X, G)
-            finally:
-                param[...] = saved
-        err = norm_relative_error(grads[name], numeric_gradient(f, param.copy()))
-        assert err < FD_RTOL, f"{case}: d{name} relative error {err:.1e}"
-    if X.dtype.kind == "f":
-        err = norm_relative_error(dX, numeric_gradient(lambda v: _scalar(module, v, G), X))
-        assert err < FD_RTOL, f"{case}: dX relative error {err:.1e}"
-    else:
-        assert dX is None
 
 
 @pytest.mark.parametrize("case", CASES)
