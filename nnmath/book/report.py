@@ -15,10 +15,12 @@ a notebook shows a number only to the precision its text states:
 show that this holds.
 """
 
+import ast
 import inspect
 import math
 import numbers
 import re
+import textwrap
 
 import numpy as np
 
@@ -97,9 +99,10 @@ class Source:
 
 
 def show_source(*functions):
-    """Show the source of chapter helpers on the page, highlighted, before a cell uses them.
+    """Show the code of chapter helpers on the page, highlighted, before a cell uses them.
 
-    A notebook shows the code it relies on. The result renders as highlighted
+    A notebook shows the code it relies on (without the docstrings, which the
+    prose around the cell replaces). The result renders as highlighted
     Python in the HTML book, the PDF and JupyterLab (a fenced code block in a
     ``text/markdown`` output, which Sphinx highlights as it does the book's own
     code); its plain-text form is the source itself, so nbval compares it as it
@@ -115,4 +118,15 @@ def show_source(*functions):
     -------
     Source
     """
-    return Source("\n\n".join(inspect.getsource(f).rstrip() for f in functions))
+    return Source("\n\n".join(_without_docstring(f) for f in functions))
+
+
+def _without_docstring(function):
+    """The source of ``function`` minus its docstring: the page's prose documents it, and the
+    docstring's reST (``.. math::``) would show raw inside a code block."""
+    lines = inspect.getsource(function).rstrip().split("\n")
+    node = ast.parse(textwrap.dedent("\n".join(lines))).body[0]
+    body = getattr(node, "body", [])
+    if len(body) > 1 and ast.get_docstring(node) is not None:
+        del lines[body[0].lineno - 1:body[0].end_lineno]
+    return "\n".join(lines)

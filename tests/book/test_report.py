@@ -81,7 +81,8 @@ def test_show_source_is_the_helpers_code_highlighted_and_as_plain_text():
     from nnmath.book.chapters import ch04_vector_by_matrix as ch04
     from nnmath.book.report import Source, show_source
     shown = show_source(ch04.vector_matmul_grad_W, ch04.column_matvec_grad_W)
-    assert repr(shown).startswith("def vector_matmul_grad_W(dy, x):")
+    assert repr(shown).startswith("def vector_matmul_grad_W(dy, x):\n    ")
+    assert '"""' not in repr(shown) and "return" in repr(shown)  # the code, not the docstring
     assert "\n\ndef column_matvec_grad_W(dy, x):" in repr(shown)
     assert shown._repr_markdown_().startswith("```python\ndef vector_matmul_grad_W(")
     assert shown._repr_markdown_().endswith("\n```")
