@@ -18,7 +18,8 @@ __all__ = ["as_float_array", "check_shape", "check_input_shape", "check_upstream
            "check_forward_called", "check_module", "check_distinct_modules", "check_nonempty",
            "check_count", "check_real", "check_float_dtype", "check_rng", "check_init",
            "check_choice", "as_pair", "check_conv_input", "check_indices",
-           "check_batch_variance", "check_sequence_length", "check_finite_array"]
+           "check_batch_variance", "check_sequence_length", "check_finite_array",
+           "check_flag", "check_pair", "check_training_data", "check_model_and_loss"]
 
 
 def as_float_array(owner, value, what="input"):
@@ -332,3 +333,49 @@ def check_finite_array(owner, value, what, shape):
         raise ValueError(f"{owner}: {what} contains {np.count_nonzero(~np.isfinite(arr))} "
                          f"NaN or infinite value(s)")
     return arr
+
+
+# -- arguments of fit ------------------------------------------------------------
+
+def check_flag(owner, name, value):
+    """Return ``value`` if it is True or False, or raise a TypeError naming ``owner``."""
+    if not isinstance(value, (bool, np.bool_)):
+        raise TypeError(f"{owner}: {name} must be True or False, got {value!r}")
+    return bool(value)
+
+
+def check_pair(owner, name, value):
+    """Return ``value`` if it is a pair (a tuple or list of two), or raise a TypeError."""
+    if not isinstance(value, (tuple, list)) or len(value) != 2:
+        raise TypeError(f"{owner}: {name} must be a pair (X, targets)")
+    return value
+
+
+def check_training_data(owner, X, targets):
+    """``(X, targets)`` as arrays of numbers with one sample per row, all finite, or raise."""
+    X, targets = np.asarray(X), np.asarray(targets)
+    if X.ndim < 1 or X.shape[0] == 0:
+        raise ValueError(f"{owner}: X must hold at least one sample, got shape {X.shape}")
+    if X.dtype.kind not in "fiu" or targets.dtype.kind not in "fiub":
+        raise TypeError(f"{owner}: X and targets must be numeric, got dtypes {X.dtype} and "
+                        f"{targets.dtype}")
+    if targets.ndim < 1 or targets.shape[0] != X.shape[0]:
+        raise ValueError(f"{owner}: X and targets must have the same number of samples, got "
+                         f"X {X.shape} and targets {targets.shape}")
+    for name, A in (("X", X), ("targets", targets)):
+        if A.dtype.kind == "f" and not np.all(np.isfinite(A)):
+            bad = int(np.count_nonzero(~np.isfinite(A)))
+            raise ValueError(f"{owner}: {name} contains {bad} NaN or infinite value(s)")
+    return X, targets
+
+
+def check_model_and_loss(owner, model, loss):
+    """Catch a class for an instance, a non-module, and model and loss swapped."""
+    check_module(owner, model, "model")
+    check_module(owner, loss, "loss")
+    if not callable(getattr(model, "parameters", None)) or not list(model.parameters()):
+        raise TypeError(f"{owner}: model ({type(model).__name__}) has no parameters to train; "
+                        f"expected e.g. a Sequential (did you swap model and loss?)")
+    if callable(getattr(loss, "parameters", None)) and list(loss.parameters()):
+        raise TypeError(f"{owner}: loss ({type(loss).__name__}) has parameters; expected a loss "
+                        f"such as SoftmaxCrossEntropy() (did you swap model and loss?)")

@@ -31,6 +31,9 @@ def _checked_forward(forward):
         args, kwargs = self.check_inputs(*args, **kwargs)
         Y = forward(self, *args, **kwargs)
         self._output_shape = np.shape(Y)  # () for a loss's float: forward has run
+        if type(self).forward is checked:  # the outermost call, not a subclass's super()
+            for hook in self.hooks:
+                getattr(hook, "after_forward", _none)(self, args[0], Y)
         return Y
     return checked
 
@@ -44,8 +47,16 @@ def _checked_backward(backward):
             check_forward_called(owner, self._output_shape)
             return backward(self, *args, **kwargs)
         dY, *rest = args if args else (kwargs.pop("dY"),)
-        return backward(self, check_upstream(owner, dY, self._output_shape), *rest, **kwargs)
+        dY = check_upstream(owner, dY, self._output_shape)
+        if type(self).backward is checked:
+            for hook in self.hooks:
+                getattr(hook, "before_backward", _none)(self, dY)
+        return backward(self, dY, *rest, **kwargs)
     return checked
+
+
+def _none(*args):
+    """A hook method that is not there: nothing to do."""
 
 
 class Module:
@@ -78,6 +89,7 @@ class Module:
     #: False for a loss: its ``backward()`` takes no upstream gradient.
     takes_upstream = True
     _output_shape = None  # the shape of the last forward's output: what dY must have
+    hooks = ()  # objects told what this module sees (add_hook); not part of its state
 
     def __init_subclass__(cls, **kwargs):
         super().__init_subclass__(**kwargs)
@@ -86,6 +98,18 @@ class Module:
             cls.forward = _checked_forward(own["forward"])
         if "backward" in own:
             cls.backward = _checked_backward(own["backward"])
+
+    def add_hook(self, hook):
+        """Tell ``hook`` what this module sees; return ``hook``.
+
+        After every ``forward`` the base calls ``hook.after_forward(module, X, Y)``
+        (with ``X`` as checked), before every ``backward``
+        ``hook.before_backward(module, dY)``; a hook may define either. This is
+        how an optimiser such as :class:`~nnmath.optim.KFAC` sees each layer's
+        input and upstream gradient without changing the layer.
+        """
+        self.hooks = (*self.hooks, hook)
+        return hook
 
     def check_inputs(self, X, *args, **kwargs):
         """``(args, kwargs)`` of ``forward``, checked: by default :meth:`check_input` on ``X``.

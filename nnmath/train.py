@@ -6,13 +6,13 @@ stops being a finite number, instead of training on NaNs.
 """
 
 import math
-import numbers
 
 import numpy as np
 from tqdm import trange
 
 from .losses import SoftmaxCrossEntropy
-from .checks import check_module, check_rng
+from .checks import (check_count, check_flag, check_model_and_loss, check_pair, check_rng,
+                     check_training_data)
 from .optim import SGD, check_learning_rate
 
 __all__ = ["fit", "accuracy"]
@@ -46,42 +46,6 @@ def accuracy(logits, labels):
     return float(np.mean(np.argmax(logits, axis=1) == labels))
 
 
-def _check_count(name, value):
-    if isinstance(value, (bool, np.bool_)) or not isinstance(value, numbers.Integral):
-        raise TypeError(f"fit: {name} must be an integer, got {value!r}")
-    if value < 1:
-        raise ValueError(f"fit: {name} must be ≥ 1, got {value}")
-    return int(value)
-
-
-def _check_data(X, T):
-    X, T = np.asarray(X), np.asarray(T)
-    if X.ndim < 1 or X.shape[0] == 0:
-        raise ValueError(f"fit: X must hold at least one sample, got shape {X.shape}")
-    if X.dtype.kind not in "fiu" or T.dtype.kind not in "fiub":
-        raise TypeError(f"fit: X and T must be numeric, got dtypes {X.dtype} and {T.dtype}")
-    if T.ndim < 1 or T.shape[0] != X.shape[0]:
-        raise ValueError(f"fit: X and T must have the same number of samples, got "
-                         f"X {X.shape} and T {T.shape}")
-    for name, A in (("X", X), ("T", T)):
-        if A.dtype.kind == "f" and not np.all(np.isfinite(A)):
-            bad = int(np.count_nonzero(~np.isfinite(A)))
-            raise ValueError(f"fit: {name} contains {bad} NaN or infinite value(s)")
-    return X, T
-
-
-def _check_model_and_loss(model, loss):
-    """Catch a class for an instance, a non-module, and model and loss swapped."""
-    check_module("fit", model, "model")
-    check_module("fit", loss, "loss")
-    if not callable(getattr(model, "parameters", None)) or not list(model.parameters()):
-        raise TypeError(f"fit: model ({type(model).__name__}) has no parameters to train; "
-                        f"expected e.g. a Sequential (did you swap model and loss?)")
-    if callable(getattr(loss, "parameters", None)) and list(loss.parameters()):
-        raise TypeError(f"fit: loss ({type(loss).__name__}) has parameters; expected a loss "
-                        f"such as SoftmaxCrossEntropy() (did you swap model and loss?)")
-
-
 def _check_optimizer(model, lr, optimizer):
     """The optimiser ``fit`` steps (plain SGD for ``lr``) and how to name it in errors."""
     if (lr is None) == (optimizer is None):
@@ -110,24 +74,24 @@ def _forward(model, X, step, N, batch_size):
                          f"drop_last=True to skip it, or choose another batch_size") from exc
 
 
-def _evaluate(model, loss, X, T, classify):
-    """Loss (and accuracy) of ``model`` on ``(X, T)`` in evaluation mode, as one batch."""
+def _evaluate(model, loss, X, targets, classify):
+    """Loss (and accuracy) of ``model`` on ``(X, targets)`` in evaluation mode, as one batch."""
     set_mode = getattr(model, "train", None)  # a Module; other models have no modes
     was_training = getattr(model, "training", True)
     if callable(set_mode):
         set_mode(False)
     try:
         Y = model.forward(X)
-        scores = {"loss": float(loss.forward(Y, T))}
+        scores = {"loss": float(loss.forward(Y, targets))}
         if classify:
-            scores["accuracy"] = accuracy(Y, T)
+            scores["accuracy"] = accuracy(Y, targets)
     finally:
         if callable(set_mode):
             set_mode(was_training)
     return scores
 
 
-def fit(model, loss, X, T, *, epochs, batch_size, rng, lr=None, optimizer=None,
+def fit(model, loss, X, targets, *, epochs, batch_size, rng, lr=None, optimizer=None,
         drop_last=False, progress=True, validation=None):
     r"""Train ``model`` by mini-batch gradient descent and return the per-epoch history.
 
@@ -137,9 +101,9 @@ def fit(model, loss, X, T, *, epochs, batch_size, rng, lr=None, optimizer=None,
         E.g. a :class:`nnmath.Sequential`; updated in place.
     loss : Module
         :class:`nnmath.losses.MSE` or :class:`nnmath.losses.SoftmaxCrossEntropy`
-        (``forward(Y, T) -> float``, ``backward() -> ∂L/∂Y``).
+        (``forward(Y, targets) -> float``, ``backward() -> ∂L/∂Y``).
     X : array, shape (N, D)
-    T : array, shape (N, C) of targets, or (N,) int labels for classification
+    targets : array, shape (N, C), or (N,) int labels for classification
     epochs : int ≥ 1
     batch_size : int ≥ 1
         The last batch of an epoch may be smaller (see ``drop_last``).
@@ -157,7 +121,7 @@ def fit(model, loss, X, T, *, epochs, batch_size, rng, lr=None, optimizer=None,
     progress : bool, optional
         Show a tqdm progress bar over epochs, with the last epoch's loss
         (notebooks pass False).
-    validation : tuple (X_val, T_val), optional
+    validation : tuple (X_val, targets_val), optional
         Data scored after every epoch, in evaluation mode (``model.eval()``),
         without training on it.
 
@@ -190,18 +154,15 @@ def fit(model, loss, X, T, *, epochs, batch_size, rng, lr=None, optimizer=None,
     is asked not to compute the gradient with respect to the data, which
     training never uses.
     """
-    epochs = _check_count("epochs", epochs)
-    batch_size = _check_count("batch_size", batch_size)
-    if not isinstance(drop_last, (bool, np.bool_)):
-        raise TypeError(f"fit: drop_last must be True or False, got {drop_last!r}")
+    epochs = check_count("fit", "epochs", epochs)
+    batch_size = check_count("fit", "batch_size", batch_size)
+    check_flag("fit", "drop_last", drop_last)
     check_rng("fit", rng)
-    _check_model_and_loss(model, loss)
+    check_model_and_loss("fit", model, loss)
     optimizer, how = _check_optimizer(model, lr, optimizer)
-    X, T = _check_data(X, T)
+    X, targets = check_training_data("fit", X, targets)
     if validation is not None:
-        if not isinstance(validation, (tuple, list)) or len(validation) != 2:
-            raise TypeError("fit: validation must be a pair (X_val, T_val)")
-        validation = _check_data(*validation)
+        validation = check_training_data("fit", *check_pair("fit", "validation", validation))
     classify = isinstance(loss, SoftmaxCrossEntropy)
     skip_input_grad = getattr(model, "can_skip_input_grad", False)
     if callable(getattr(model, "train", None)):  # a Module: an eval-mode model would not learn
@@ -226,7 +187,7 @@ def fit(model, loss, X, T, *, epochs, batch_size, rng, lr=None, optimizer=None,
             # Overflow is reported below, with the epoch and step, not as a warning.
             with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
                 Y = _forward(model, X[batch], step, N, batch_size)
-                value = loss.forward(Y, T[batch])
+                value = loss.forward(Y, targets[batch])
                 if not math.isfinite(value):
                     raise FloatingPointError(
                         f"fit: the loss became {value} at epoch {epoch}, step {step} "
@@ -238,7 +199,7 @@ def fit(model, loss, X, T, *, epochs, batch_size, rng, lr=None, optimizer=None,
                 optimizer.step()
             total_loss += value * len(batch)
             if classify:
-                correct += accuracy(Y, T[batch]) * len(batch)
+                correct += accuracy(Y, targets[batch]) * len(batch)
         for name, param, _ in model.parameters():
             if not np.all(np.isfinite(param)):
                 raise FloatingPointError(

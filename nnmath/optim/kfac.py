@@ -11,18 +11,17 @@ direction of the layer is ``A⁻¹ ∇W̃ G⁻¹`` (:func:`kfac_precondition`), 
 inverses in place of one of size ``(D + 1) C``.
 
 To see ``ã`` and ``g`` without changing :mod:`nnmath.layers`, :func:`tap_linear_layers`
-gives every ``Linear`` of a model a :class:`LinearTap`: the instance's ``forward``
-and ``backward`` become the tap's, which call the class's own methods and keep a
-reference to the input and to the upstream gradient ``dY``.
+gives every ``Linear`` of a model a :class:`LinearTap`, a hook of the
+:class:`~nnmath.module.Module` protocol: after each forward pass and before each
+backward pass the layer tells it its input and its upstream gradient ``dY``.
 """
 
 import numbers
-import types
 
 import numpy as np
 
 from ..activations import softmax
-from ..layers import Linear
+from ..layers import Linear, as_rows
 from ..checks import check_real
 from .base import Optimizer
 
@@ -67,6 +66,9 @@ def kfac_precondition(grad, A_inv, G_inv):
 class LinearTap:
     """What one :class:`~nnmath.layers.Linear` saw last: its input and its output gradient.
 
+    A hook (:meth:`nnmath.module.Module.add_hook`): the layer computes exactly as
+    before and tells the tap what it saw.
+
     Attributes
     ----------
     layer : Linear
@@ -81,34 +83,26 @@ class LinearTap:
         self.inputs = None
         self.output_grad = None
 
-    def forward(self, X):
-        Y = type(self.layer).forward(self.layer, X)
-        self.inputs = np.asarray(X, dtype=self.layer.W.dtype).reshape(-1, self.layer.in_features)
-        return Y
+    def after_forward(self, layer, X, Y):
+        self.inputs = as_rows(X)
 
-    def backward(self, dY, **kwargs):
-        dX = type(self.layer).backward(self.layer, dY, **kwargs)
-        self.output_grad = np.asarray(dY).reshape(-1, self.layer.out_features)
-        return dX
+    def before_backward(self, layer, dY):
+        self.output_grad = as_rows(dY)
 
 
 class _OutputTap:
     """The last output of a model's ``forward`` (its logits), for sampling labels."""
 
-    def __init__(self, forward):
-        self._forward = forward
+    def __init__(self):
         self.output = None
 
-    def forward(self, X, *args, **kwargs):
-        self.output = self._forward(X, *args, **kwargs)
-        return self.output
+    def after_forward(self, model, X, Y):
+        self.output = Y
 
 
-def _installed(module, kind, attribute):
-    method = module.__dict__.get(attribute)
-    if isinstance(method, types.MethodType) and isinstance(method.__self__, kind):
-        return method.__self__
-    return None
+def _hook(module, kind):
+    """The hook of type ``kind`` this module already has, or None."""
+    return next((hook for hook in module.hooks if isinstance(hook, kind)), None)
 
 
 def _modules(model):
@@ -127,27 +121,15 @@ def tap_linear_layers(model):
     """Give every :class:`~nnmath.layers.Linear` in ``model`` a :class:`LinearTap` (once); return them.
 
     Walks ``model`` and its ``children()``. A layer that already has a tap keeps it, so
-    several optimisers on one model share the taps. The layer computes exactly as
-    before; its instance ``forward``/``backward`` are the tap's, which call
-    ``Linear.forward``/``Linear.backward``.
+    several optimisers on one model share the taps. The tap is a hook of the layer
+    (:meth:`~nnmath.module.Module.add_hook`): the layer's own code is unchanged.
     """
-    taps = []
-    for module in _modules(model):
-        if isinstance(module, Linear):
-            tap = _installed(module, LinearTap, "backward")
-            if tap is None:
-                tap = LinearTap(module)
-                module.forward, module.backward = tap.forward, tap.backward
-            taps.append(tap)
-    return taps
+    return [_hook(module, LinearTap) or module.add_hook(LinearTap(module))
+            for module in _modules(model) if isinstance(module, Linear)]
 
 
 def _tap_output(model):
-    tap = _installed(model, _OutputTap, "forward")
-    if tap is None:
-        tap = _OutputTap(model.forward)
-        model.forward = tap.forward
-    return tap
+    return _hook(model, _OutputTap) or model.add_hook(_OutputTap())
 
 
 class KFAC(Optimizer):
@@ -193,7 +175,7 @@ class KFAC(Optimizer):
     then ``v ← μv + D`` (``v₁ = D``), ``W̃ ← W̃ − ηv``. **Every other parameter**
     (convolutions, normalisation, embeddings, attention) takes the :class:`SGD` step
     with the same ``lr``, ``momentum`` and ``weight_decay``. The optimiser gives each
-    Linear a :class:`LinearTap` and taps ``model.forward``: ``step`` uses the input,
+    Linear a :class:`LinearTap` and hooks the model's output: ``step`` uses the input,
     output gradient and logits of the last forward and backward, so call it right
     after them. With ``fisher="true"``, an update step runs ``model.backward`` once
     more; the step uses the training gradients read before it, and afterwards the

@@ -105,3 +105,25 @@ def test_the_check_can_fail():
             return X
 
     assert "check_shape" in _called_names(inspect.unwrap(Checky.forward))
+
+
+def test_a_hook_sees_the_checked_input_and_the_upstream_gradient_once():
+    seen = []
+
+    class Recorder:
+        def after_forward(self, module, X, Y):
+            seen.append(("forward", X.dtype, Y.shape))
+
+        def before_backward(self, module, dY):
+            seen.append(("backward", dY.shape))
+
+    class Doubled(Double):  # a subclass calling super(): the hook still runs once
+        def forward(self, X):
+            return super().forward(X)
+
+    layer = Doubled(3)
+    assert layer.add_hook(Recorder()) is layer.hooks[0]
+    layer.forward([[1, 2, 3]])          # integers: the hook sees the float array
+    layer.backward(np.ones((1, 3)))
+    assert seen == [("forward", np.float64, (1, 3)), ("backward", (1, 3))]
+    assert Double(3).hooks == ()         # hooks belong to the instance

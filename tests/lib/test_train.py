@@ -96,22 +96,23 @@ def test_fit_progress_bar_goes_to_stderr(capsys):
 
 def fit_call(**overrides):
     X, y = blobs()
-    kwargs = dict(model=small_classifier(), loss=nm.SoftmaxCrossEntropy(), X=X, T=y,
+    kwargs = dict(model=small_classifier(), loss=nm.SoftmaxCrossEntropy(), X=X, targets=y,
                   epochs=2, batch_size=8, lr=0.1, rng=np.random.default_rng(0), progress=False)
     kwargs.update(overrides)
-    return nm.fit(kwargs.pop("model"), kwargs.pop("loss"), kwargs.pop("X"), kwargs.pop("T"),
+    return nm.fit(kwargs.pop("model"), kwargs.pop("loss"), kwargs.pop("X"), kwargs.pop("targets"),
                   **kwargs)
 
 
 @pytest.mark.parametrize("overrides, error, message", [
-    ({"epochs": 0}, ValueError, r"fit: epochs must be ≥ 1, got 0"),
+    ({"epochs": 0}, ValueError, r"fit: epochs must be positive, got 0"),
     ({"epochs": 2.0}, TypeError, r"fit: epochs must be an integer"),
-    ({"batch_size": 0}, ValueError, r"fit: batch_size must be ≥ 1"),
+    ({"batch_size": 0}, ValueError, r"fit: batch_size must be positive"),
     ({"batch_size": True}, TypeError, r"fit: batch_size must be an integer"),
     ({"lr": 0.0}, ValueError, r"fit: lr must be a finite number > 0, got 0.0"),
     ({"lr": math.nan}, ValueError, r"fit: lr must be a finite number > 0, got nan"),
     ({"rng": 0}, TypeError, r"fit: rng must be a numpy.random.Generator"),
-    ({"T": np.zeros(59, int)}, ValueError, r"fit: X and T must have the same number of samples"),
+    ({"targets": np.zeros(59, int)}, ValueError,
+     r"fit: X and targets must have the same number of samples"),
     ({"X": np.full((60, 4), np.nan)}, ValueError, r"fit: X contains 240 NaN"),
     ({"model": object()}, TypeError, r"fit: model \(object\) has no callable forward or backward"),
 ])
