@@ -16,7 +16,7 @@ from .im2col import conv_output_size
 
 __all__ = ["as_float_array", "check_shape", "check_input_shape", "check_upstream",
            "check_forward_called", "check_module", "check_distinct_modules", "check_nonempty",
-           "check_count", "check_real", "check_float_dtype", "check_rng", "check_init",
+           "check_count", "check_int", "check_real", "check_float_dtype", "check_rng", "check_init",
            "check_choice", "as_pair", "check_conv_input", "check_indices",
            "check_batch_variance", "check_sequence_length", "check_finite_array",
            "check_flag", "check_pair", "check_training_data", "check_model_and_loss"]
@@ -142,6 +142,15 @@ def check_count(owner, name, value):
         raise TypeError(f"{owner}: {name} must be an integer, got {value!r}")
     if value < 1:
         raise ValueError(f"{owner}: {name} must be positive, got {value}")
+    return int(value)
+
+
+def check_int(owner, name, value, low):
+    """Return ``value`` as an int ``>= low``, or raise naming ``owner`` (a bool is not an int)."""
+    if isinstance(value, (bool, np.bool_)) or not isinstance(value, numbers.Integral):
+        raise TypeError(f"{owner}: {name} must be an integer, got {value!r}")
+    if value < low:
+        raise ValueError(f"{owner}: {name} must be >= {low}, got {value!r}")
     return int(value)
 
 

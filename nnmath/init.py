@@ -10,19 +10,17 @@ shrinking from layer to layer; :mod:`nnmath.book.chapters.ch16_vanishing_explodi
 measures what actually happens.
 """
 
-import numbers
 
 import numpy as np
 
-from .checks import check_rng
+from .checks import check_count, check_rng
 
 __all__ = ["naive_normal", "lecun_normal", "xavier_normal", "he_normal", "INITIALISERS"]
 
 
 def _check_sizes(owner, in_features, out_features, rng):
-    for what, n in (("in_features", in_features), ("out_features", out_features)):
-        if isinstance(n, bool) or not isinstance(n, numbers.Integral) or n < 1:
-            raise ValueError(f"{owner}: {what} must be a positive integer, got {n!r}")
+    check_count(owner, "in_features", in_features)
+    check_count(owner, "out_features", out_features)
     check_rng(owner, rng)
 
 

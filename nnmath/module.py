@@ -17,9 +17,7 @@ import functools
 
 import numpy as np
 
-from .checks import (as_float_array, check_count, check_distinct_modules,  # noqa: F401
-                     check_float_dtype, check_forward_called, check_input_shape, check_module,
-                     check_nonempty, check_real, check_rng, check_shape, check_upstream)
+from .checks import as_float_array, check_forward_called, check_input_shape, check_upstream
 
 __all__ = ["Module"]
 

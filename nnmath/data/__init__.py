@@ -20,7 +20,7 @@ from importlib import resources
 
 import numpy as np
 
-from ..checks import check_rng
+from ..checks import check_real, check_rng
 from .digits import load_digits
 from .sequences import reversal_data
 from .text import CharTokenizer, load_book_text, text_windows, train_val_split
@@ -68,13 +68,6 @@ def load_iris():
     return X, y, IRIS_CLASSES
 
 
-def _check_real(owner, name, value):
-    if isinstance(value, (bool, np.bool_)) or not isinstance(value, numbers.Real) \
-            or not np.isfinite(value):
-        raise ValueError(f"{owner}: {name} must be a finite real number, got {value!r}")
-    return float(value)
-
-
 def sine_data(n, rng, *, amplitude=3.0, frequency=20.0):
     r"""Samples of ``y = amplitude · sin(frequency · x)`` for ``x`` uniform in [0, 1).
 
@@ -93,8 +86,8 @@ def sine_data(n, rng, *, amplitude=3.0, frequency=20.0):
     if isinstance(n, (bool, np.bool_)) or not isinstance(n, numbers.Integral) or n < 1:
         raise ValueError(f"sine_data: n must be an integer ≥ 1, got {n!r}")
     check_rng("sine_data", rng)
-    amplitude = _check_real("sine_data", "amplitude", amplitude)
-    frequency = _check_real("sine_data", "frequency", frequency)
+    amplitude = check_real("sine_data", "amplitude", amplitude, lambda v: True, "real")
+    frequency = check_real("sine_data", "frequency", frequency, lambda v: True, "real")
     X = rng.random((int(n), 1))
     return X, amplitude * np.sin(frequency * X)
 
@@ -124,7 +117,7 @@ def train_test_split(X, y, *, test_fraction, rng, stratify=False):
     if X.ndim < 1 or y.ndim < 1 or X.shape[0] != y.shape[0]:
         raise ValueError(f"{owner}: X and y must have the same number of samples, "
                          f"got X {X.shape} and y {y.shape}")
-    test_fraction = _check_real(owner, "test_fraction", test_fraction)
+    test_fraction = check_real(owner, "test_fraction", test_fraction, lambda v: True, "real")
     if not 0 < test_fraction < 1:
         raise ValueError(f"{owner}: test_fraction must be in (0, 1), got {test_fraction}")
     check_rng(owner, rng)

@@ -1,21 +1,10 @@
 """Learning-rate schedules: a factor to multiply the base learning rate by at each step."""
 
 import math
-import numbers
 
-import numpy as np
-
-from ..checks import check_real
+from ..checks import check_int, check_real
 
 __all__ = ["warmup_cosine"]
-
-
-def _check_int(name, value, low):
-    if isinstance(value, (bool, np.bool_)) or not isinstance(value, numbers.Integral):
-        raise TypeError(f"warmup_cosine: {name} must be an integer, got {value!r}")
-    if value < low:
-        raise ValueError(f"warmup_cosine: {name} must be >= {low}, got {value!r}")
-    return int(value)
 
 
 def warmup_cosine(step, *, total, warmup, floor=0.0):
@@ -58,9 +47,9 @@ def warmup_cosine(step, *, total, warmup, floor=0.0):
     >>> [round(warmup_cosine(s, total=6, warmup=2), 3) for s in range(7)]
     [0.5, 1.0, 1.0, 0.854, 0.5, 0.146, 0.0]
     """
-    step = _check_int("step", step, 0)
-    total = _check_int("total", total, 1)
-    warmup = _check_int("warmup", warmup, 0)
+    step = check_int("warmup_cosine", "step", step, 0)
+    total = check_int("warmup_cosine", "total", total, 1)
+    warmup = check_int("warmup_cosine", "warmup", warmup, 0)
     if warmup > total:
         raise ValueError(f"warmup_cosine: warmup must be <= total, got warmup={warmup}, total={total}")
     floor = check_real("warmup_cosine", "floor", floor, lambda v: 0 <= v <= 1, "in [0, 1]")

@@ -35,7 +35,7 @@ def test_sine_data():
 @pytest.mark.parametrize("kwargs, message", [
     ({"n": 0}, "sine_data: n must be an integer ≥ 1"),
     ({"n": 2.5}, "sine_data: n must be an integer ≥ 1"),
-    ({"amplitude": np.nan}, "sine_data: amplitude must be a finite"),
+    ({"amplitude": np.nan}, "sine_data: amplitude must be finite"),
 ])
 def test_sine_data_rejects_bad_input(kwargs, message):
     args = {"n": 10, "amplitude": 3.0}
