@@ -15,7 +15,8 @@ import numpy as np
 
 from .checks import check_count, check_rng
 
-__all__ = ["naive_normal", "lecun_normal", "xavier_normal", "he_normal", "INITIALISERS"]
+__all__ = ["naive_normal", "lecun_normal", "xavier_normal", "he_normal", "INITIALISERS",
+           "initial_weights"]
 
 
 def _check_sizes(owner, in_features, out_features, rng):
@@ -128,3 +129,21 @@ def he_normal(in_features, out_features, rng):
 INITIALISERS = {"naive": naive_normal, "lecun": lecun_normal, "xavier": xavier_normal,
                 "he": he_normal}
 """Initialisation schemes by name, each ``f(in_features, out_features, rng) -> W``."""
+
+
+def initial_weights(owner, init, D, C, rng):
+    """``W (D, C)`` drawn by the scheme ``init`` names, or returned by the callable ``init(D, C, rng)``.
+
+    Raises a ValueError naming ``owner`` for an unknown name, or for a callable that
+    returns anything but floats of shape ``(D, C)``.
+    """
+    if callable(init):
+        W = np.asarray(init(D, C, rng))
+        if W.shape != (D, C) or W.dtype.kind != "f":
+            raise ValueError(f"{owner}: init returned an array of shape {W.shape} and dtype "
+                             f"{W.dtype}; expected floats of shape ({D}, {C})")
+        return W
+    if init not in INITIALISERS:
+        raise ValueError(f"{owner}: init must be one of {sorted(INITIALISERS)} or a callable "
+                         f"init(in_features, out_features, rng), got {init!r}")
+    return INITIALISERS[init](D, C, rng)

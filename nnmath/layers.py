@@ -6,7 +6,7 @@ and 5); the bias gradient :func:`bias_grad` is derived in chapter 7.
 
 import numpy as np
 
-from .init import INITIALISERS
+from .init import initial_weights
 from .matmul import matmul_forward, matmul_grad_W, matmul_grad_X
 from .checks import check_count, check_float_dtype, check_rng
 from .module import Module
@@ -41,20 +41,6 @@ def bias_grad(dY):
     Derived in chapter 7.
     """
     return np.sum(dY, axis=0)
-
-
-def _initial_weights(init, D, C, rng):
-    """``W (D, C)`` drawn by the scheme ``init`` names (or returned by the callable ``init``)."""
-    if callable(init):
-        W = np.asarray(init(D, C, rng))
-        if W.shape != (D, C) or W.dtype.kind != "f":
-            raise ValueError(f"Linear: init returned an array of shape {W.shape} and dtype "
-                             f"{W.dtype}; expected floats of shape ({D}, {C})")
-        return W
-    if init not in INITIALISERS:
-        raise ValueError(f"Linear: init must be one of {sorted(INITIALISERS)} or a callable "
-                         f"init(in_features, out_features, rng), got {init!r}")
-    return INITIALISERS[init](D, C, rng)
 
 
 class Linear(Module):
@@ -109,7 +95,7 @@ class Linear(Module):
         dtype = check_float_dtype("Linear", dtype)
         rng = check_rng("Linear", rng, optional=True)
         D, C = self.in_features, self.out_features
-        self.W = _initial_weights(init, D, C, rng).astype(dtype)
+        self.W = initial_weights("Linear", init, D, C, rng).astype(dtype)
         self.b = np.zeros(C, dtype=dtype)
         self.dW = None
         self.db = None
