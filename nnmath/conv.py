@@ -281,15 +281,15 @@ class Conv2d(Module):
         return _fold_output(self._cols @ _kernel_matrix(self.W), self.b, X.shape[0],
                             X.shape[2:], self.kernel_size, self.stride, self.padding)
 
-    can_skip_input_grad = True  # Sequential.backward(..., input_grad=False) skips the col2im
-
-    def backward(self, dY, *, input_grad=True):
+    def backward(self, dY):
         """Store ``dW = colsᵀδ`` and ``db``; return ``dX = col2im(δ W_matᵀ)`` (chapter 24)."""
-        self.dW = conv2d_grad_W(dY, self._cols, self.W.shape)    # Xᵀδ on the unfolded input
-        self.db = conv2d_grad_b(dY)                               # δ summed over n, i, j
-        if not input_grad:
-            return None
+        self.parameter_grads(dY)
         return conv2d_grad_X(dY, self.W, self._shape, self.stride, self.padding)  # col2im(δWᵀ)
+
+    def parameter_grads(self, dY):
+        """Store ``dW = colsᵀδ`` (on the unfolded input) and ``db = Σ_{n,i,j} δ``; return None."""
+        self.dW = conv2d_grad_W(dY, self._cols, self.W.shape)
+        self.db = conv2d_grad_b(dY)
 
     def parameters(self):
         return [("W", self.W, self.dW), ("b", self.b, self.db)]

@@ -117,22 +117,19 @@ class Linear(Module):
         Y = matmul_forward(as_rows(X), self.W) + self.b
         return Y.reshape(X.shape[:-1] + (self.out_features,))
 
-    # Sequential.backward(..., input_grad=False) may ask this layer to skip dX.
-    can_skip_input_grad = True
+    def backward(self, dY):
+        """Store ``dW = Xᵀ dY`` and ``db = Σ_n dY_n``; return ``dX = dY Wᵀ``."""
+        self.parameter_grads(dY)
+        return matmul_grad_X(dY, self.W)             # δWᵀ, chapter 5
 
-    def backward(self, dY, *, input_grad=True):
-        """Store ``dW = Xᵀ dY`` and ``db = Σ_n dY_n``; return ``dX = dY Wᵀ``.
+    def parameter_grads(self, dY):
+        """Store ``dW = Xᵀ dY`` (chapter 5) and ``db = 1ᵀ dY`` (chapter 7); return None.
 
-        With ``input_grad=False`` the product ``dY Wᵀ`` (as costly as the
-        forward pass) is skipped and None is returned: training never needs
-        the gradient with respect to the data.
+        ``backward(dY, input_grad=False)`` runs this alone: training never needs dX.
         """
-        X, dY_rows = as_rows(self._X), as_rows(dY)  # every leading position is one more row
-        self.dW = matmul_grad_W(dY_rows, X)          # Xᵀδ, chapter 5
-        self.db = bias_grad(dY_rows)                 # 1ᵀδ, chapter 7
-        if not input_grad:
-            return None
-        return matmul_grad_X(dY, self.W)             # δWᵀ
+        X, dY = as_rows(self._X), as_rows(dY)  # every leading position is one more row
+        self.dW = matmul_grad_W(dY, X)
+        self.db = bias_grad(dY)
 
     def parameters(self):
         return [("W", self.W, self.dW), ("b", self.b, self.db)]

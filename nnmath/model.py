@@ -73,24 +73,22 @@ class Sequential(Module):
             X = layer.forward(X)
         return X
 
-    # fit asks for backward(..., input_grad=False): the first module may skip dX.
-    can_skip_input_grad = True
+    def backward(self, dY):
+        """Send ``dY = ∂E/∂output`` back through the modules; return ``∂E/∂input``."""
+        for layer in reversed(self.layers):
+            dY = layer.backward(dY)
+        return dY
 
-    def backward(self, dY, *, input_grad=True):
-        """Send ``dY = ∂E/∂output`` back through the modules; return ``∂E/∂input``.
+    def parameter_grads(self, dY):
+        """Every module's parameter gradients, the first module's ``dX`` skipped if it can be.
 
-        With ``input_grad=False`` (what :func:`nnmath.fit` uses) a first module
-        that can skip its input gradient (a ``Linear``) does so, saving one
-        matrix product as large as its forward pass, and None is returned.
+        What ``backward(dY, input_grad=False)`` (and so :func:`nnmath.fit`) runs:
+        a first ``Linear`` or ``Conv2d`` saves one product as large as its forward
+        pass. Returns None, or ``dX`` when the first module cannot skip it.
         """
-        first = self.layers[0] if self.layers else None
         for layer in reversed(self.layers[1:]):
             dY = layer.backward(dY)
-        if first is None:
-            return dY
-        if not input_grad and getattr(first, "can_skip_input_grad", False):
-            return first.backward(dY, input_grad=False)
-        return first.backward(dY)
+        return self.layers[0].backward(dY, input_grad=False)
 
     def parameters(self):
         """``(name, param, grad)`` of every module, names prefixed by the module index."""

@@ -39,7 +39,7 @@ def _checked_forward(forward):
 def _checked_backward(backward):
     """``backward`` behind the shared upstream check: after forward, ``dY`` of the output's shape."""
     @functools.wraps(backward)
-    def checked(self, *args, **kwargs):
+    def checked(self, *args, input_grad=True, **kwargs):
         owner = f"{type(self).__name__}.backward"
         if not self.takes_upstream:  # a loss: backward() starts the chain
             check_forward_called(owner, self._output_shape)
@@ -49,6 +49,8 @@ def _checked_backward(backward):
         if type(self).backward is checked:
             for hook in self.hooks:
                 getattr(hook, "before_backward", _none)(self, dY)
+        if not input_grad and hasattr(self, "parameter_grads"):  # training needs no dX
+            return self.parameter_grads(dY)
         return backward(self, dY, *rest, **kwargs)
     return checked
 
@@ -137,7 +139,14 @@ class Module:
         raise NotImplementedError(f"{type(self).__name__}.forward is not implemented")
 
     def backward(self, dY):
-        """Return ``∂L/∂X`` given ``dY = ∂L/∂Y``; store parameter gradients."""
+        """Return ``∂L/∂X`` given ``dY = ∂L/∂Y``; store parameter gradients.
+
+        Every module also takes ``backward(dY, input_grad=False)`` (what
+        :func:`nnmath.fit` calls): a module with a ``parameter_grads(dY)`` method
+        (``Linear``, ``Conv2d``, ``Sequential``), the part of its backward that
+        stores the parameters' gradients, then runs that alone and skips ``dX``,
+        which training never uses and which costs as much as the forward pass.
+        """
         raise NotImplementedError(f"{type(self).__name__}.backward is not implemented")
 
     def parameters(self):

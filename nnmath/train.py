@@ -150,9 +150,8 @@ def fit(model, loss, X, targets, *, epochs, batch_size, rng, lr=None, optimizer=
     mode it was in, and stays in it. Each step computes ``∂L/∂W`` for the
     batch by backpropagation (chapter 9; the batch form is chapter 11) and
     applies :class:`~nnmath.optim.SGD` (or ``optimizer.step()``).
-    A model whose ``can_skip_input_grad`` is true (``Sequential``, ``Linear``)
-    is asked not to compute the gradient with respect to the data, which
-    training never uses.
+    The model's backward is asked not to compute the gradient with respect to
+    the data (``backward(dY, input_grad=False)``), which training never uses.
     """
     epochs = check_count("fit", "epochs", epochs)
     batch_size = check_count("fit", "batch_size", batch_size)
@@ -164,7 +163,6 @@ def fit(model, loss, X, targets, *, epochs, batch_size, rng, lr=None, optimizer=
     if validation is not None:
         validation = check_training_data("fit", *check_pair("fit", "validation", validation))
     classify = isinstance(loss, SoftmaxCrossEntropy)
-    skip_input_grad = getattr(model, "can_skip_input_grad", False)
     if callable(getattr(model, "train", None)):  # a Module: an eval-mode model would not learn
         model.train()
     N = X.shape[0]
@@ -192,10 +190,7 @@ def fit(model, loss, X, targets, *, epochs, batch_size, rng, lr=None, optimizer=
                     raise FloatingPointError(
                         f"fit: the loss became {value} at epoch {epoch}, step {step} "
                         f"({how}); try a smaller learning rate")
-                if skip_input_grad:  # the data need no gradient
-                    model.backward(loss.backward(), input_grad=False)
-                else:
-                    model.backward(loss.backward())
+                model.backward(loss.backward(), input_grad=False)  # the data need no dX
                 optimizer.step()
             total_loss += value * len(batch)
             if classify:

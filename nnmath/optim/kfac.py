@@ -256,8 +256,7 @@ class KFAC(Optimizer):
             u = np.random.default_rng([self.seed, self.steps]).random((P.shape[0], 1))
             labels = np.minimum((np.cumsum(P, axis=1) < u).sum(axis=1), P.shape[1] - 1)
             dZ = P - np.eye(P.shape[1], dtype=P.dtype)[labels]   # row n: ∇_z(−log p(y_n | x_n))
-            skip = getattr(self.model, "can_skip_input_grad", False)
-            self.model.backward(dZ.reshape(Z.shape), **({"input_grad": False} if skip else {}))
+            self.model.backward(dZ.reshape(Z.shape), input_grad=False)
         for wname, _, tap in self._layers:
             a, g = tap.inputs, tap.output_grad
             if self.fisher == "empirical":

@@ -86,17 +86,18 @@ def test_layers_and_tensors_both_set_gradients_on_backward():
 class _Wrapped(nm.Module):
     """A model that is not a Sequential but offers the input-gradient shortcut."""
 
-    can_skip_input_grad = True
-
     def __init__(self, inner):
         self.inner, self.skipped = inner, 0
 
     def forward(self, X):
         return self.inner.forward(X)
 
-    def backward(self, dY, *, input_grad=True):
-        self.skipped += not input_grad
-        return self.inner.backward(dY, input_grad=input_grad)
+    def backward(self, dY):
+        return self.inner.backward(dY)
+
+    def parameter_grads(self, dY):
+        self.skipped += 1
+        return self.inner.backward(dY, input_grad=False)
 
     def parameters(self):
         return self.inner.parameters()
