@@ -101,14 +101,14 @@ def log_softmax(Z):
     return Z - logsumexp(Z)[..., np.newaxis]
 
 
-def mse(Y, T):
+def mse(Y, targets):
     r"""Mean squared error ``1/(2N) Σ_n ‖y_n − t_n‖²``.
 
     Parameters
     ----------
     Y : array, shape (N, ...)
         Predictions.
-    T : array, shape of ``Y``
+    targets : array, shape of ``Y``
         Targets.
 
     Returns
@@ -120,16 +120,16 @@ def mse(Y, T):
     The ``1/2`` cancels the 2 of the derivative; the ``1/N`` makes the loss
     (and the learning rate) independent of the batch size (chapter 8).
     """
-    return np.sum((Y - T) ** 2) / (2 * Y.shape[0])
+    return np.sum((Y - targets) ** 2) / (2 * Y.shape[0])
 
 
-def mse_grad_Y(Y, T):
+def mse_grad_Y(Y, targets):
     r"""Gradient of :func:`mse` with respect to the predictions.
 
     Parameters
     ----------
     Y : array, shape (N, ...)
-    T : array, shape of ``Y``
+    targets : array, shape of ``Y``
 
     Returns
     -------
@@ -139,19 +139,21 @@ def mse_grad_Y(Y, T):
     -----
     .. math:: \frac{\partial L}{\partial Y} = \frac{1}{N} (Y - T)
 
+    with ``T`` the targets.
+
     Derived in chapter 8.
     """
-    return (Y - T) / Y.shape[0]
+    return (Y - targets) / Y.shape[0]
 
 
-def softmax_cross_entropy(Z, T):
-    r"""Mean cross-entropy of ``softmax(Z)`` against targets ``T``, via log-sum-exp.
+def softmax_cross_entropy(Z, targets):
+    r"""Mean cross-entropy of ``softmax(Z)`` against ``targets``, via log-sum-exp.
 
     Parameters
     ----------
     Z : array, shape (N, C)
         Logits.
-    T : array, shape (N, C)
+    targets : array, shape (N, C)
         One-hot targets (any rows of probabilities summing to 1 also work).
 
     Returns
@@ -163,20 +165,20 @@ def softmax_cross_entropy(Z, T):
     .. math:: L = -\frac{1}{N} \sum_{n,k} T_{nk} \log \operatorname{softmax}(z_n)_k
               = \frac{1}{N} \sum_n \Bigl(\operatorname{logsumexp}(z_n) - \langle t_n, z_n \rangle\Bigr)
 
-    Computed with :func:`log_softmax`, so it is finite for logits of any
-    finite size (chapter 8).
+    with ``T`` the targets. Computed with :func:`log_softmax`, so it is finite
+    for logits of any finite size (chapter 8).
     """
-    return -np.sum(T * log_softmax(Z)) / Z.shape[0]
+    return -np.sum(targets * log_softmax(Z)) / Z.shape[0]
 
 
-def cross_entropy_grad_from_probs(P, T):
-    r"""``(P − T)/N``: the softmax cross-entropy gradient given ``P = softmax(Z)``.
+def cross_entropy_grad_from_probs(P, targets):
+    r"""``(P − targets)/N``: the softmax cross-entropy gradient given ``P = softmax(Z)``.
 
     Parameters
     ----------
     P : array, shape (N, C)
         Softmax probabilities.
-    T : array, shape (N, C)
+    targets : array, shape (N, C)
         Targets; each row sums to 1.
 
     Returns
@@ -189,16 +191,16 @@ def cross_entropy_grad_from_probs(P, T):
     this in backward; :func:`softmax_cross_entropy_grad_Z` calls it on
     ``softmax(Z)``. Derived in chapter 8.
     """
-    return (P - T) / P.shape[0]
+    return (P - targets) / P.shape[0]
 
 
-def softmax_cross_entropy_grad_Z(Z, T):
+def softmax_cross_entropy_grad_Z(Z, targets):
     r"""Gradient of :func:`softmax_cross_entropy` with respect to the logits.
 
     Parameters
     ----------
     Z : array, shape (N, C)
-    T : array, shape (N, C)
+    targets : array, shape (N, C)
         Rows summing to 1 (one-hot or probabilities).
 
     Returns
@@ -212,7 +214,7 @@ def softmax_cross_entropy_grad_Z(Z, T):
     The softmax Jacobian ``diag(p) − p pᵀ`` times ``−t ⊘ p`` collapses to
     ``p − t`` because ``Σ_k t_k = 1`` (chapter 8).
     """
-    return cross_entropy_grad_from_probs(softmax(Z), T)
+    return cross_entropy_grad_from_probs(softmax(Z), targets)
 
 
 # -- modules -----------------------------------------------------------------

@@ -72,7 +72,7 @@ register(IdentityEntry(
     latex=(r"L = \frac{1}{2N} \sum_{n} \lVert \vb{y}_n - \vb{t}_n \rVert^2 \;\Rightarrow\; "
            r"\frac{\partial L}{\partial Y} = \frac{1}{N} (Y - T)"),
     shapes={"Y": "(N, C)", "T": "(N, C)", "delta": "()", "dL/dY": "(N, C)"},
-    forward=los.mse,
+    forward=lambda Y, T: los.mse(Y, T),            # the book writes the targets T
     wrt="Y",
     compact=lambda delta, out, Y, T: delta * los.mse_grad_Y(Y, T),
     sample=_sample_regression,
@@ -141,7 +141,7 @@ register(IdentityEntry(
     latex=(r"L = -\frac{1}{N} \sum_{n,k} T_{nk} \log \operatorname{softmax}(Z)_{nk} \;\Rightarrow\; "
            r"\frac{\partial L}{\partial Z} = \frac{1}{N} \bigl(\operatorname{softmax}(Z) - T\bigr)"),
     shapes={"Z": "(N, C)", "T": "(N, C)", "delta": "()", "dL/dZ": "(N, C)"},
-    forward=los.softmax_cross_entropy,
+    forward=lambda Z, T: los.softmax_cross_entropy(Z, T),
     wrt="Z",
     compact=_ce_compact,
     sample=_sample_classification,
