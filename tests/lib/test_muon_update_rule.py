@@ -67,7 +67,8 @@ def test_newton_schulz_errors_are_exact(call, error, message):
 
 class _Model:
     def __init__(self, rng):
-        shapes = {"wide": (2, 5), "tall": (5, 2), "kernel": (4, 2, 3, 3), "head": (3, 4),
+        shapes = {"wide": (2, 5), "tall": (5, 2), "kernel": (4, 2, 3, 3),
+                  "tall kernel": (5, 2, 1, 1), "head": (3, 4),
                   "bias": (4,)}
         self.params = {k: rng.standard_normal(s) for k, s in shapes.items()}
         self.grads = {k: np.zeros_like(v) for k, v in self.params.items()}
@@ -119,7 +120,8 @@ def test_muon_steps_follow_the_rule(kwargs):
         for k in theta:
             np.testing.assert_allclose(model.params[k], theta[k], rtol=1e-9, atol=1e-12,
                                        err_msg=k)
-    expected = {"wide": "muon", "tall": "muon", "kernel": "muon", "head": "muon", "bias": "adamw"}
+    expected = {"wide": "muon", "tall": "muon", "kernel": "muon", "tall kernel": "muon",
+                "head": "muon", "bias": "adamw"}
     if "head" in full["adamw_params"]:
         expected["head"] = "adamw"
     assert opt.groups() == expected
