@@ -49,3 +49,9 @@ def test_p_out_of_range_is_named_exactly(p):
         nm.Dropout(p, rng=np.random.default_rng(0))
     assert str(info.value) == (f"Dropout: p must be in [0, 1), got {p!r} "
                                f"(p = 1 would drop everything and divide by 0)")
+
+
+def test_p_that_is_no_real_number_is_named_exactly():
+    with pytest.raises(TypeError) as info:
+        nm.Dropout("0.5", rng=np.random.default_rng(0))
+    assert str(info.value) == "Dropout: p must be a real number, got '0.5'"
