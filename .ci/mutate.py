@@ -105,7 +105,8 @@ EXCLUDED_TESTS = {
 }
 # What mutmut copies itself (nnmath/, tests/, pyproject.toml) or no test reads.
 NOT_LINKED = {"nnmath", "tests", "pyproject.toml", "_build", ".git", "mutants"}
-# The folders whose test_*.py files mutmut may run (minus EXCLUDED_TESTS).
+# The folders of tests mutmut may run (minus EXCLUDED_TESTS); tests/site checks the built
+# HTML and never runs here.
 TEST_PARTS = ("tests/lib", "tests/book")
 # Single tests that cannot run on mutated code.
 DESELECTED_TESTS = [
@@ -139,28 +140,20 @@ def prepare(modules):
         link = WORK / name
         if not link.is_symlink():
             link.symlink_to(ROOT / name)
-    # The library's and the book's tests (tests/lib, tests/book); tests/site checks the
-    # built HTML and is never run here. An empty list would make pytest run everything.
-    # Tests run in WORK/mutants (mutmut's copy of nnmath/ and tests/) and some read the
-    # book (book/references.bib, the notebooks, _toc.yml): link the rest of the repository
-    # there, read-only in spirit (the tests that write into it are in EXCLUDED_TESTS).
-    (WORK / "mutants").mkdir(exist_ok=True)
-    for entry in ROOT.iterdir():
-        link = WORK / "mutants" / entry.name
-        if entry.name not in NOT_LINKED and not link.exists() and not link.is_symlink():
-            link.symlink_to(entry)
-    tests = sorted(str(p.relative_to(ROOT)) for part in TEST_PARTS
-                   for p in (ROOT / part).glob("test_*.py")
-                   if str(p.relative_to(ROOT)) not in EXCLUDED_TESTS)
-    assert tests, f"no test files found under {TEST_PARTS}"
+    # The library's and the book's tests: whole folders, and the excluded files as
+    # --ignore. mutmut discards every cached verdict when the test selection changes, so
+    # the selection names folders only: a new test file then keeps the cache.
+    assert all((ROOT / part).is_dir() for part in TEST_PARTS), TEST_PARTS
+    ignored = sorted(f"--ignore={t}" for t in EXCLUDED_TESTS)
+    deselected = [a for t in DESELECTED_TESTS for a in ("--deselect", t)]
     settings = f"""
 
 [tool.mutmut]
 # Written by .ci/mutate.py for this run; the repository's pyproject.toml has no mutmut section.
 source_paths = ["nnmath"]
 only_mutate = {toml_list(modules)}
-pytest_add_cli_args_test_selection = {toml_list(tests)}
-pytest_add_cli_args = {toml_list(a for t in DESELECTED_TESTS for a in ("--deselect", t))}
+pytest_add_cli_args_test_selection = {toml_list(TEST_PARTS)}
+pytest_add_cli_args = {toml_list(ignored + deselected)}
 timeout_multiplier = 5.0
 timeout_constant = 2.0
 use_git_change_detection = false
