@@ -6,6 +6,7 @@ as its parameters are (the docstring of ``named_children``).
 """
 
 import numpy as np
+import pytest
 
 import nnmath as nm
 from nnmath.gpt import Block
@@ -54,3 +55,24 @@ def test_sequential_iterates_over_its_layers():
     layers = [nm.Tanh(), nm.ReLU(), nm.Identity()]
     model = nm.Sequential(*layers)
     assert all(a is b for a, b in zip(model, layers)) and len(list(model)) == 3
+
+
+def test_residual_refuses_an_instance_used_twice_inside_in_its_own_name():
+    tanh = nm.Tanh()
+    inner = nm.Sequential(tanh, nm.ReLU())
+    inner.layers.append(tanh)   # shared after the Sequential checked its layers
+    with pytest.raises(ValueError) as info:
+        nm.Residual(inner)
+    assert str(info.value).startswith(
+        "Residual: module 0.2 (Tanh) is the same instance as module 0.0; ")
+
+
+def test_residual_around_an_object_without_parameters_has_none():
+    class Bare:
+        def forward(self, X):
+            return X
+
+        def backward(self, dY):
+            return dY
+
+    assert nm.Residual(Bare()).parameters() == []

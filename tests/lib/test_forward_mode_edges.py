@@ -47,3 +47,10 @@ def test_jacobian_of_an_empty_input_is_an_empty_array_of_the_right_shape():
     assert J.shape == (2, 3, 0)
     J = forward_mode_jacobian(lambda t: t.sum(), [])
     assert J.shape == (0,) and J.dtype == np.float64
+
+
+def test_jacobian_of_an_empty_input_follows_the_output_shape_of_f():
+    J = forward_mode_jacobian(lambda t: t * 2.0, np.zeros((0,)))
+    assert J.shape == (0, 0)
+    J = forward_mode_jacobian(lambda t: t * 2.0, np.zeros((2, 0)))
+    assert J.shape == (2, 0, 2, 0)

@@ -59,3 +59,15 @@ def test_generate_checks_the_tokens_in_its_own_name():
     with pytest.raises((TypeError, ValueError)) as info:
         _model().generate(np.array([[1, 9]]), 1, rng=np.random.default_rng(0))
     assert str(info.value).startswith("GPT.generate: ")
+
+
+class _Beyond(np.random.Generator):
+    """Draws 2.0, beyond any cumulative probability: the guard must pick the last token."""
+
+    def random(self, size=None, dtype=np.float64, out=None):
+        return np.full(size, 2.0)
+
+
+def test_a_draw_beyond_the_total_probability_takes_the_last_token():
+    out = _model().generate(np.array([[1, 2], [3, 4]]), 2, rng=_Beyond(np.random.PCG64(0)))
+    np.testing.assert_array_equal(out[:, 2:], [[6, 6], [6, 6]])

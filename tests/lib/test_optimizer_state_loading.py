@@ -90,3 +90,10 @@ def test_kfac_restores_the_factors_in_the_parameter_dtype():
     for key in ("A", "G", "A_inv", "G_inv"):
         assert fresh.factors["0.W"][key].dtype == np.float32
         np.testing.assert_allclose(fresh.factors["0.W"][key], sd[f"{key}/0.W"], rtol=1e-6)
+
+
+def test_kfac_names_the_type_before_looking_for_factors():
+    model, _, sgd_state = _stepped(lambda m: nm.SGD(m, lr=0.1))
+    opt = KFAC(model, lr=0.1, fisher="empirical")
+    assert _message(opt, sgd_state, ValueError) == \
+        "KFAC.load_state_dict: the state dict is for SGD, not KFAC"
