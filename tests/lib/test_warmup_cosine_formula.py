@@ -55,3 +55,10 @@ def test_the_boundaries_of_the_checks_are_accepted():
     assert warmup_cosine(0, total=4, warmup=0, floor=1) == 1.0
     with pytest.raises(ValueError, match=r"^warmup_cosine: floor must be finite and in \[0, 1\]"):
         warmup_cosine(0, total=4, warmup=0, floor=-0.1)
+
+
+@pytest.mark.parametrize("floor", [1.5, 2.0])
+def test_a_floor_above_one_is_refused(floor):
+    with pytest.raises(ValueError) as info:
+        warmup_cosine(0, total=4, warmup=0, floor=floor)
+    assert str(info.value) == f"warmup_cosine: floor must be finite and in [0, 1], got {floor}"
