@@ -127,3 +127,11 @@ def test_muon_steps_follow_the_rule(kwargs):
     assert opt.groups() == expected
     assert set(opt.state["bias"]) == {"exp_avg", "exp_avg_sq"}
     assert set(opt.state["wide"]) == {"momentum_buffer"}
+
+
+def test_newton_schulz_computes_in_float64_and_names_bad_steps():
+    G = np.random.default_rng(2).standard_normal((2, 3)).astype(np.float32)
+    assert newton_schulz(G).dtype == np.float64
+    with pytest.raises(ValueError) as info:
+        newton_schulz(G, 0)
+    assert str(info.value) == "newton_schulz: steps must be positive, got 0"
