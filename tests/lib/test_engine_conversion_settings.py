@@ -45,3 +45,10 @@ def test_logdet_names_itself_for_a_singular_matrix():
     with pytest.raises(ValueError) as info:
         logdet(np.zeros((2, 2)))
     assert str(info.value).startswith("logdet: the 2x2 matrix is singular to working precision")
+
+
+def test_inv_names_itself_for_a_singular_matrix():
+    from nnmath.autodiff.linalg import inv
+    with pytest.raises(ValueError) as info:
+        inv(np.zeros((2, 2)))
+    assert str(info.value).startswith("inv: the 2x2 matrix is singular to working precision")

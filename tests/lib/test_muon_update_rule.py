@@ -135,3 +135,24 @@ def test_newton_schulz_computes_in_float64_and_names_bad_steps():
     with pytest.raises(ValueError) as info:
         newton_schulz(G, 0)
     assert str(info.value) == "newton_schulz: steps must be positive, got 0"
+
+
+@pytest.mark.parametrize("kwargs, message", [
+    ({"ns_steps": 0}, "Muon: ns_steps must be positive, got 0"),
+    ({"adamw_lr": 0.0}, "Muon: adamw_lr must be finite and > 0, got 0.0"),
+    ({"adamw_betas": (1.0, 0.9)}, "Muon: adamw_betas[0] must be finite and in [0, 1), got 1.0"),
+    ({"adamw_betas": (0.9, -0.1)}, "Muon: adamw_betas[1] must be finite and in [0, 1), got -0.1"),
+    ({"adamw_eps": 0.0}, "Muon: adamw_eps must be finite and > 0, got 0.0"),
+    ({"weight_decay": -1.0}, "Muon: weight_decay must be finite and >= 0, got -1.0"),
+    ({"adamw_params": ("x",)}, "Muon: adamw_params names 'x', which is not a parameter of the "
+                               "model (parameters: wide, tall, kernel, tall kernel, head, bias)"),
+])
+def test_muon_refusals_are_exact(kwargs, message):
+    with pytest.raises(ValueError) as info:
+        Muon(_Model(np.random.default_rng(0)), **kwargs)
+    assert str(info.value) == message
+
+
+def test_muon_accepts_the_edges_of_its_ranges():
+    opt = Muon(_Model(np.random.default_rng(0)), adamw_betas=(0.0, 0.0), weight_decay=0.0)
+    assert opt.adamw_betas == (0.0, 0.0)
