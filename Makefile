@@ -25,7 +25,7 @@ help:
 	@echo "make execute [NB=path]  re-run notebooks in place to refresh outputs"
 	@echo "make macros  copy the LaTeX macros of _config.yml into every notebook"
 	@echo "make bench  speed and memory benchmarks (not part of make test)"
-	@echo "make mutate [MUTATE_MODULES=... MUTATE_BUDGET=s]  mutation testing (not part of make test)"
+	@echo "make mutate [MUTATE_MODULES=... MUTATE_BUDGET=s]  mutation testing of the math modules (not part of make test; each run resumes the last)"
 	@echo "make clean  remove _build (keeps .venv)"
 
 # The pins are for Python 3.11: check that first, so that another version stops here
