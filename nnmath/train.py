@@ -152,6 +152,14 @@ def fit(model, loss, X, targets, *, epochs, batch_size, rng, lr=None, optimizer=
     applies :class:`~nnmath.optim.SGD` (or ``optimizer.step()``).
     The model's backward is asked not to compute the gradient with respect to
     the data (``backward(dY, input_grad=False)``), which training never uses.
+
+    BLAS threads: ``fit`` leaves NumPy's default (one thread per core). On an idle
+    2-core machine that is as fast as one thread or slightly faster
+    (``benchmarks/fit_threads.py``: 0.94–0.95 of the one-thread time); when other
+    work keeps the cores busy, the threads contend and one thread is faster
+    (2.5× for a 784-512-512-10 MLP while another job ran). Set
+    ``OPENBLAS_NUM_THREADS=1`` before starting Python on a shared machine; the
+    book's notebooks always run that way, for reproducible digits.
     """
     epochs = check_count("fit", "epochs", epochs)
     batch_size = check_count("fit", "batch_size", batch_size)
