@@ -102,6 +102,7 @@ EXCLUDED_TESTS = {
     "tests/book/test_macros.py",               # .ci/sync_macros.py and the notebooks
     "tests/book/test_markdown_lint.py",        # the book's Markdown
     "tests/lib/test_packaging.py",            # LICENSE, binder/, the package metadata
+    "tests/lib/test_readme_example.py",       # reads README.md
 }
 # What mutmut copies itself (nnmath/, tests/, pyproject.toml) or no test reads.
 NOT_LINKED = {"nnmath", "tests", "pyproject.toml", "_build", ".git", "mutants"}
