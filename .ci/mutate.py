@@ -102,7 +102,6 @@ EXCLUDED_TESTS = {
     "tests/book/test_macros.py",               # .ci/sync_macros.py and the notebooks
     "tests/book/test_markdown_lint.py",        # the book's Markdown
     "tests/lib/test_packaging.py",            # LICENSE, binder/, the package metadata
-    "tests/lib/test_readme_example.py",       # reads README.md
 }
 # What mutmut copies itself (nnmath/, tests/, pyproject.toml) or no test reads.
 NOT_LINKED = {"nnmath", "tests", "pyproject.toml", "_build", ".git", "mutants"}
@@ -141,6 +140,13 @@ def prepare(modules):
         link = WORK / name
         if not link.is_symlink():
             link.symlink_to(ROOT / name)
+    # Tests run in WORK/mutants (mutmut's copy of nnmath/ and tests/) and some read the
+    # rest of the repository (book/, README.md, benchmarks/): link it in beside the copy.
+    (WORK / "mutants").mkdir(exist_ok=True)
+    for entry in ROOT.iterdir():
+        link = WORK / "mutants" / entry.name
+        if entry.name not in NOT_LINKED and not link.exists() and not link.is_symlink():
+            link.symlink_to(entry)
     # The library's and the book's tests: whole folders, and the excluded files as
     # --ignore. mutmut discards every cached verdict when the test selection changes, so
     # the selection names folders only: a new test file then keeps the cache.
