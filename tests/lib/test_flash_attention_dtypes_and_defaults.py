@@ -46,3 +46,15 @@ def test_the_default_block_is_64_keys(causal):
     for a, b in zip(block_attention_grads(dO, Q, K, V, O, lse, causal=causal),
                     block_attention_grads(dO, Q, K, V, O, lse, causal=causal, block_size=64)):
         np.testing.assert_array_equal(a, b)
+
+
+@pytest.mark.parametrize("block_size", [1, 2, 64])
+def test_each_row_keeps_its_own_running_maximum(block_size):
+    # row 0 scores near +800, row 1 near −800: one shared maximum would underflow row 1
+    Q, K = np.array([[[40.0], [-40.0]]]), np.array([[[20.0], [19.0], [18.0]]])
+    V = np.array([[[1.0, 0.0], [0.0, 1.0], [2.0, 3.0]]])
+    O, lse = block_attention_forward(Q, K, V, block_size=block_size)
+    O_ref, lse_ref = _full(Q, K, V, causal=False)
+    assert np.all(np.isfinite(O)) and np.all(np.isfinite(lse))
+    np.testing.assert_allclose(O, O_ref, rtol=1e-12, atol=1e-300)
+    np.testing.assert_allclose(lse, lse_ref, rtol=1e-12)
