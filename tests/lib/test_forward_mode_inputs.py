@@ -44,7 +44,8 @@ def test_hvp_scalar_message_in_full():
 
 @pytest.mark.parametrize("x_dtype, v_dtype, expected", [
     (np.float32, np.float32, np.float32), (np.float16, np.float16, np.float32),
-    (np.float64, np.float32, np.float64), (np.int64, np.int32, np.float64),
+    (np.float64, np.float32, np.float64), (np.float32, np.float64, np.float64),
+    (np.int64, np.int32, np.float64),
     (np.longdouble, np.float64, np.float64), (np.int8, np.float32, np.float32),
 ])
 def test_the_result_dtype(x_dtype, v_dtype, expected):

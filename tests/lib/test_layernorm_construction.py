@@ -71,3 +71,14 @@ def test_eval_of_batch_norm_uses_eps_with_the_running_variance():
     X = np.array([[2.0, 0.0]])
     np.testing.assert_allclose(norm.forward(X), [[1.0, 1.0 / 2.0]], rtol=1e-15)
     np.testing.assert_allclose(norm.backward(np.ones((1, 2))), [[1.0, 0.5]], rtol=1e-15)
+
+
+def test_no_gradient_before_backward():
+    for name in ("gamma", "beta"):
+        norm = LayerNorm(2)
+        if name == "beta":
+            norm.dgamma = np.zeros(2)
+        with pytest.raises(RuntimeError) as info:
+            nm.SGD(norm, lr=0.1).step()
+        assert str(info.value) == (f"SGD.step: parameter '{name}' has no gradient; "
+                                   f"call backward first")
