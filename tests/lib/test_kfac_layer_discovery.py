@@ -76,3 +76,21 @@ def test_a_step_between_refreshes_needs_the_factors_of_every_layer():
                                        "changed")
         else:
             opt.step()
+
+
+class _Plain:
+    """Not a Module: only the parameters() the Optimizer base asks for, no children()."""
+
+    def __init__(self):
+        self.w, self.g = np.array([1.0, -2.0]), np.array([0.5, 0.25])
+
+    def parameters(self):
+        return [("w", self.w, self.g)]
+
+
+def test_a_model_without_children_has_no_linear_layer_and_takes_the_sgd_step():
+    model = _Plain()
+    opt = KFAC(model, lr=0.1, fisher="empirical")
+    opt.step()
+    assert opt.factors == {}
+    np.testing.assert_allclose(model.w, [1.0 - 0.05, -2.0 - 0.025], rtol=1e-15)
