@@ -94,3 +94,25 @@ def test_a_model_without_children_has_no_linear_layer_and_takes_the_sgd_step():
     opt.step()
     assert opt.factors == {}
     np.testing.assert_allclose(model.w, [1.0 - 0.05, -2.0 - 0.025], rtol=1e-15)
+
+
+class _Aliased(_FirstFrozen):
+    """Lists its first layer twice (an alias), then the second: each is found once."""
+
+    def children(self):
+        return [self.a, self.a, self.b]
+
+    def parameters(self):
+        return ([(f"a.{n}", p, g) for n, p, g in self.a.parameters()]
+                + [(f"b.{n}", p, g) for n, p, g in self.b.parameters()])
+
+
+def test_a_module_listed_twice_is_walked_once_and_the_walk_goes_on():
+    rng = np.random.default_rng(3)
+    model = _Aliased(nm.Linear(3, 4, rng=rng), nm.Linear(4, 2, rng=rng))
+    opt = KFAC(model, lr=0.1, fisher="empirical")
+    model.forward(rng.standard_normal((5, 3)))
+    model.backward(np.ones((5, 2)))
+    opt.step()
+    assert sorted(opt.factors) == ["a.W", "b.W"]
+    assert len(model.a.hooks) == len(model.b.hooks) == 1
