@@ -226,7 +226,7 @@ class SelfAttention(Module):
         Q, K, V = (split_heads((X2 @ W).reshape(N, T, D), self.n_heads)
                    for W in (self.Wq, self.Wk, self.Wv))
         if self.rope:                                   # turn q_t and k_t by their position t
-            angles = rope_angles(T, D // self.n_heads)
+            angles = [a.astype(X.dtype) for a in rope_angles(T, D // self.n_heads)]
             Q, K = rope(Q, *angles), rope(K, *angles)
         if self.block_size is None:
             Yh, self.A = attention_forward(Q, K, V, causal_mask(T) if self.causal else None)
@@ -260,7 +260,7 @@ class SelfAttention(Module):
                                                       causal=self.causal,
                                                       block_size=self.block_size)
             if self.rope:                               # Y = R X: ∂L/∂X = Rᵀ δ, turn back
-                angles = rope_angles(Q.shape[2], Q.shape[3])
+                angles = [a.astype(dC.dtype) for a in rope_angles(Q.shape[2], Q.shape[3])]
                 dQ, dK = rope_grad_X(dQ, *angles), rope_grad_X(dK, *angles)
             return dQ, dK, dV
         return heads_backward

@@ -75,8 +75,10 @@ def test_dtype_reaches_every_array_and_the_output(dtype):
             model = GPT(13, 6, 8, 2, 2, rope=rope, tie_weights=tie, dtype=dtype,
                         rng=np.random.default_rng(0))
             assert {a.dtype for _, a, _ in model.parameters()} == {np.dtype(dtype)}
-            if not rope:  # the rotary tables are float64 (their own dtype, not the model's)
-                assert model.forward(np.zeros((1, 3), dtype=int)).dtype == dtype
+            logits = model.forward(np.zeros((1, 3), dtype=int))
+            assert logits.dtype == dtype                # the rotary tables follow the model
+            model.backward(np.ones_like(logits))
+            assert {g.dtype for _, _, g in model.parameters()} == {np.dtype(dtype)}
 
 
 def test_gpt_defaults_and_stored_options():
