@@ -138,8 +138,7 @@ def check_count(owner, name, value):
     Raises ``TypeError`` unless ``value`` is an integer (a bool is not) and
     ``ValueError`` unless it is positive.
     """
-    if isinstance(value, (bool, np.bool_)) or not isinstance(value, numbers.Integral):
-        raise TypeError(f"{owner}: {name} must be an integer, got {value!r}")
+    _check_integer(owner, name, value)
     if value < 1:
         raise ValueError(f"{owner}: {name} must be positive, got {value}")
     return int(value)
@@ -147,11 +146,16 @@ def check_count(owner, name, value):
 
 def check_int(owner, name, value, low):
     """Return ``value`` as an int ``>= low``, or raise naming ``owner`` (a bool is not an int)."""
-    if isinstance(value, (bool, np.bool_)) or not isinstance(value, numbers.Integral):
-        raise TypeError(f"{owner}: {name} must be an integer, got {value!r}")
+    _check_integer(owner, name, value)
     if value < low:
         raise ValueError(f"{owner}: {name} must be >= {low}, got {value!r}")
     return int(value)
+
+
+def _check_integer(owner, name, value):
+    """Raise a TypeError naming ``owner`` unless ``value`` is an integer (a bool is not)."""
+    if isinstance(value, (bool, np.bool_)) or not isinstance(value, numbers.Integral):
+        raise TypeError(f"{owner}: {name} must be an integer, got {value!r}")
 
 
 def check_real(owner, name, value, valid=None, bound=None):

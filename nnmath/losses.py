@@ -9,6 +9,7 @@ Every loss is a mean over the batch, so every gradient carries a factor
 import numpy as np
 
 from .activations import softmax
+from .layers import as_rows
 from .targets import check_classification_targets, check_labels, check_regression_targets
 from .module import Module
 
@@ -300,7 +301,7 @@ class SoftmaxCrossEntropy(Module):
         float
             ``−(1/N) Σ_n log softmax(z_n)_{t_n}``, computed with log-sum-exp.
         """
-        targets, rows = labels, Z.reshape(-1, Z.shape[-1])  # every position is a row
+        targets, rows = labels, as_rows(Z)  # every position is a row
         self._P, self._targets, self._shape = softmax(rows), targets, Z.shape
         return float(softmax_cross_entropy(rows, targets))
 

@@ -61,6 +61,7 @@ def flatten_positions(owner, Z, labels):
                          f" (class indices) or {Z.shape} (one-hot) for logits {Z.shape}")
     return Z.reshape(-1, Z.shape[2]), arr.reshape((-1,) + arr.shape[2:])
 
+
 def check_class_targets(owner, labels, Z):
     """Labels ``(N,)`` as one-hot rows, or one-hot targets ``(N, C)`` checked, for logits ``Z``."""
     N, C = Z.shape

@@ -16,13 +16,12 @@ gives every ``Linear`` of a model a :class:`LinearTap`, a hook of the
 backward pass the layer tells it its input and its upstream gradient ``dY``.
 """
 
-import numbers
 
 import numpy as np
 
 from ..activations import softmax
 from ..layers import Linear, as_rows
-from ..checks import check_real
+from ..checks import check_int, check_real
 from .base import Optimizer
 
 __all__ = ["KFAC", "LinearTap", "tap_linear_layers", "kfac_factors", "factored_damping",
@@ -212,12 +211,8 @@ class KFAC(Optimizer):
         self.weight_decay = check_real("KFAC", "weight_decay", weight_decay, lambda v: v >= 0,
                                        ">= 0")
         self.decay = check_real("KFAC", "decay", decay, lambda v: 0 <= v < 1, "in [0, 1)")
-        for key, value, low in (("update_every", update_every, 1), ("seed", seed, 0)):
-            if isinstance(value, (bool, np.bool_)) or not isinstance(value, numbers.Integral):
-                raise TypeError(f"KFAC: {key} must be an integer, got {value!r}")
-            if value < low:
-                raise ValueError(f"KFAC: {key} must be >= {low}, got {value!r}")
-        self.update_every, self.seed = int(update_every), int(seed)
+        self.update_every = check_int("KFAC", "update_every", update_every, 1)
+        self.seed = check_int("KFAC", "seed", seed, 0)
         if fisher not in ("true", "empirical"):
             raise ValueError(f"KFAC: fisher must be 'true' or 'empirical', got {fisher!r}")
         self.fisher = fisher
@@ -252,7 +247,7 @@ class KFAC(Optimizer):
                                  f"backward; step right after the forward and backward of a batch")
         if self.fisher == "true":
             Z = np.asarray(self._output_tap.output)
-            P = softmax(Z.reshape(-1, Z.shape[-1]))
+            P = softmax(as_rows(Z))
             u = np.random.default_rng([self.seed, self.steps]).random((P.shape[0], 1))
             labels = np.minimum((np.cumsum(P, axis=1) < u).sum(axis=1), P.shape[1] - 1)
             dZ = P - np.eye(P.shape[1], dtype=P.dtype)[labels]   # row n: ∇_z(−log p(y_n | x_n))
