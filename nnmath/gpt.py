@@ -12,7 +12,6 @@ over the wiring:
   gradient is the sum of both uses: ``dE = scatter(δ_embedding) + δ_Zᵀ x``.
 """
 
-import numbers
 
 import numpy as np
 
@@ -22,7 +21,7 @@ from .gelu import GELU
 from .layers import Linear
 from .model import Sequential
 from .checks import (check_choice, check_count, check_indices, check_init, check_input_shape,
-                     check_real, check_rng, check_sequence_length)
+                     check_int, check_real, check_rng, check_sequence_length)
 from .matmul import matmul_grad_W, matmul_grad_X
 from .layers import as_rows
 from .module import Module
@@ -242,14 +241,11 @@ class GPT(Module):
         ndarray of int, shape (N, T0 + max_new_tokens)
         """
         idx = self.check_input(idx, "GPT.generate", crop=True)
-        if isinstance(max_new_tokens, (bool, np.bool_)) or not isinstance(
-                max_new_tokens, numbers.Integral) or max_new_tokens < 0:
-            raise ValueError(f"GPT.generate: max_new_tokens must be an integer >= 0, "
-                             f"got {max_new_tokens!r}")
+        max_new_tokens = check_int("GPT.generate", "max_new_tokens", max_new_tokens, 0)
         temperature = check_real("GPT.generate", "temperature", temperature, lambda v: v > 0,
                                  "> 0")
         rng = check_rng("GPT.generate", rng)
-        for _ in range(int(max_new_tokens)):
+        for _ in range(max_new_tokens):
             z = self.forward(idx[:, -self.context:])[:, -1] / temperature   # (N, vocab)
             p = softmax(z)
             u = rng.random((idx.shape[0], 1))

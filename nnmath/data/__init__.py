@@ -15,12 +15,11 @@ The 8×8 handwritten digits ship as ``nnmath/data/digits.npz``
 """
 
 import io
-import numbers
 from importlib import resources
 
 import numpy as np
 
-from ..checks import check_real, check_rng
+from ..checks import check_count, check_real, check_rng
 from .digits import load_digits
 from .sequences import reversal_data
 from .text import CharTokenizer, load_book_text, text_windows, train_val_split
@@ -83,12 +82,11 @@ def sine_data(n, rng, *, amplitude=3.0, frequency=20.0):
     X : ndarray, shape (n, 1)
     Y : ndarray, shape (n, 1)
     """
-    if isinstance(n, (bool, np.bool_)) or not isinstance(n, numbers.Integral) or n < 1:
-        raise ValueError(f"sine_data: n must be an integer ≥ 1, got {n!r}")
+    n = check_count("sine_data", "n", n)
     check_rng("sine_data", rng)
     amplitude = check_real("sine_data", "amplitude", amplitude, lambda v: True, "real")
     frequency = check_real("sine_data", "frequency", frequency, lambda v: True, "real")
-    X = rng.random((int(n), 1))
+    X = rng.random((n, 1))
     return X, amplitude * np.sin(frequency * X)
 
 

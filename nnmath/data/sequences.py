@@ -4,19 +4,11 @@ Nothing is downloaded: the data are drawn from a seeded generator, so a
 chapter that trains on them is reproducible to the last digit.
 """
 
-import numbers
-
 import numpy as np
 
-from ..checks import check_rng
+from ..checks import check_count, check_rng
 
 __all__ = ["reversal_data"]
-
-
-def _positive_int(name, value):
-    if isinstance(value, (bool, np.bool_)) or not isinstance(value, numbers.Integral) or value < 1:
-        raise ValueError(f"reversal_data: {name} must be a positive integer, got {value!r}")
-    return int(value)
 
 
 def reversal_data(n, length, rng, *, vocab=10):
@@ -47,7 +39,7 @@ def reversal_data(n, length, rng, *, vocab=10):
     >>> bool((Y == X[:, ::-1]).all())
     True
     """
-    n, length, vocab = (_positive_int(k, v) for k, v in
+    n, length, vocab = (check_count("reversal_data", k, v) for k, v in
                         (("n", n), ("length", length), ("vocab", vocab)))
     check_rng("reversal_data", rng)
     X = rng.integers(0, vocab, size=(n, length), dtype=np.int64)

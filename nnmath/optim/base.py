@@ -64,6 +64,10 @@ class Optimizer:
     def _buffers(self):
         return ()
 
+    def _buffers_of(self, name, param):
+        """The buffers that parameter ``name`` has once a step was taken (all of ``_buffers()``)."""
+        return self._buffers()
+
     def step(self):
         """Update every parameter in place, with the gradients of the last ``backward``."""
         params = self._checked_parameters()
@@ -128,13 +132,13 @@ class Optimizer:
                                  **{key: _plain(state[key]) for key in self._hyperparameters})
         except (TypeError, ValueError) as error:
             raise type(error)(f"{who}: {error}") from None
-        shapes = {n: np.shape(p) for n, p, _ in self.model.parameters()}
-        expected = {f"shape/{n}": shape for n, shape in shapes.items()}
+        params = list(self.model.parameters())
+        expected = {f"shape/{n}": np.shape(p) for n, p, _ in params}
         if steps:
-            expected.update((f"{buffer}/{n}", shape)
-                            for buffer in checked._buffers() for n, shape in shapes.items())
+            expected.update((f"{buffer}/{n}", np.shape(p)) for n, p, _ in params
+                            for buffer in checked._buffers_of(n, p))
         check_state_keys(who, state, expected, scalars)
-        dtypes = {n: np.asarray(p).dtype for n, p, _ in self.model.parameters()}
+        dtypes = {n: np.asarray(p).dtype for n, p, _ in params}
         self.__dict__.update((k, v) for k, v in vars(checked).items() if k != "state")
         self.steps = steps
         self.state = {}

@@ -1,11 +1,9 @@
 r"""Muon: momentum orthogonalised by a Newton–Schulz iteration (chapter 31), AdamW for the rest."""
 
-import numbers
-
 import numpy as np
 
 from ..checks import check_count, check_real
-from .base import Optimizer, check_state_keys
+from .base import Optimizer
 
 __all__ = ["Muon", "newton_schulz", "newton_schulz_step", "MUON_COEFFICIENTS", "CUBIC_COEFFICIENTS"]
 
@@ -223,6 +221,10 @@ class Muon(Optimizer):
             return ("momentum_buffer", "exp_avg", "exp_avg_sq")
         return ("momentum_buffer",) if group == "muon" else ("exp_avg", "exp_avg_sq")
 
+    def _buffers_of(self, name, param):
+        """Its group's buffers: ``momentum_buffer``, or ``exp_avg`` and ``exp_avg_sq``."""
+        return self._buffers(self._group(name, param))
+
     def step(self):
         """Update every parameter in place, with the gradients of the last ``backward``."""
         params = self._checked_parameters()
@@ -258,43 +260,3 @@ class Muon(Optimizer):
         v_hat = v / (1 - beta2 ** self.steps)
         param *= 1 - self.adamw_lr * self.weight_decay
         param -= self.adamw_lr * m_hat / (np.sqrt(v_hat) + self.adamw_eps)
-
-    def load_state_dict(self, state):
-        """Restore a :meth:`state_dict` of a Muon on a model of the same shapes (copies).
-
-        As :meth:`Optimizer.load_state_dict`; each parameter's buffers are those of its
-        group (``momentum_buffer``, or ``exp_avg`` and ``exp_avg_sq``).
-        """
-        who = "Muon.load_state_dict"
-        if not hasattr(state, "keys"):
-            raise TypeError(f"{who}: expected a dict from state_dict(), got {type(state).__name__}")
-        if "type" in state and str(state["type"]) != "Muon":
-            raise ValueError(f"{who}: the state dict is for {str(state['type'])}, not Muon")
-        scalars = ("type", "step", "lr", *self._hyperparameters)
-        if missing := [key for key in scalars if key not in state]:
-            raise ValueError(f"{who}: missing key {missing[0]!r}")
-        steps = np.asarray(state["step"]).tolist()
-        if isinstance(steps, bool) or not isinstance(steps, numbers.Integral) or steps < 0:
-            raise ValueError(f"{who}: key 'step' must be an integer >= 0, got {steps!r}")
-
-        def plain(key):
-            value = np.asarray(state[key]).tolist()
-            return tuple(value) if isinstance(value, list) else value
-
-        try:   # the constructor checks the hyperparameters
-            checked = Muon(self.model, plain("lr"), **{k: plain(k) for k in self._hyperparameters})
-        except (TypeError, ValueError) as error:
-            raise type(error)(f"{who}: {error}") from None
-        params = list(self.model.parameters())
-        expected = {f"shape/{n}": np.shape(p) for n, p, _ in params}
-        if steps:
-            expected.update((f"{buffer}/{n}", np.shape(p)) for n, p, _ in params
-                            for buffer in checked._buffers(checked._group(n, p)))
-        check_state_keys(who, state, expected, scalars)
-        dtypes = {n: np.asarray(p).dtype for n, p, _ in params}
-        self.__dict__.update((k, v) for k, v in vars(checked).items() if k != "state")
-        self.steps, self.state = int(steps), {}
-        for key in expected:
-            buffer, _, n = key.partition("/")
-            if buffer != "shape":
-                self.state.setdefault(n, {})[buffer] = np.array(state[key], dtype=dtypes[n])

@@ -57,8 +57,8 @@ def test_reversal_data_reverses_and_is_seeded():
 
 
 @pytest.mark.parametrize("args, error, message", [
-    ((0, 3, None), ValueError, r"reversal_data: n must be a positive integer, got 0"),
-    ((5, 2.5, None), ValueError, r"reversal_data: length must be a positive integer, got 2\.5"),
+    ((0, 3, None), ValueError, r"reversal_data: n must be positive, got 0"),
+    ((5, 2.5, None), TypeError, r"reversal_data: length must be an integer, got 2\.5"),
     ((5, 3, 7), TypeError, r"reversal_data: rng must be a numpy\.random\.Generator, got int"),
 ])
 def test_reversal_data_rejects_bad_arguments(args, error, message):

@@ -32,15 +32,15 @@ def test_sine_data():
     np.testing.assert_array_equal(X, X2)
 
 
-@pytest.mark.parametrize("kwargs, message", [
-    ({"n": 0}, "sine_data: n must be an integer ≥ 1"),
-    ({"n": 2.5}, "sine_data: n must be an integer ≥ 1"),
-    ({"amplitude": np.nan}, "sine_data: amplitude must be finite"),
+@pytest.mark.parametrize("kwargs, error, message", [
+    ({"n": 0}, ValueError, "sine_data: n must be positive, got 0"),
+    ({"n": 2.5}, TypeError, "sine_data: n must be an integer, got 2.5"),
+    ({"amplitude": np.nan}, ValueError, "sine_data: amplitude must be finite"),
 ])
-def test_sine_data_rejects_bad_input(kwargs, message):
+def test_sine_data_rejects_bad_input(kwargs, error, message):
     args = {"n": 10, "amplitude": 3.0}
     args.update(kwargs)
-    with pytest.raises(ValueError, match=message):
+    with pytest.raises(error, match=message):
         sine_data(args["n"], np.random.default_rng(0), amplitude=args["amplitude"])
     with pytest.raises(TypeError, match="sine_data: rng"):
         sine_data(10, 0)

@@ -48,3 +48,12 @@ def test_norm_relative_error_of_small_integers_and_float32():
     a64, e64 = a32.astype(np.float64), e32.astype(np.float64)
     expected = np.linalg.norm(a64 - e64) / max(np.linalg.norm(a64), np.linalg.norm(e64))
     assert norm_relative_error(a32, e32) == expected
+
+
+def test_norm_relative_error_of_float16_near_its_largest_value():
+    # ‖e‖² overflows in float16 (max 65504); in float64 the error is 32/‖e‖ ≈ 3.8e-4
+    actual = np.array([60000.0, 60000.0])
+    expected = np.array([60000.0, 59968.0], dtype=np.float16)
+    err = norm_relative_error(actual, expected)
+    assert 3.7e-4 < err < 3.8e-4
+    assert 3.7e-4 < norm_relative_error(expected, actual) < 3.8e-4

@@ -168,7 +168,7 @@ def test_errors_by_key_phrase():
         model.backward(np.zeros((2, 3, 12)))
     with pytest.raises(ValueError, match="temperature must be finite and > 0"):
         model.generate(np.zeros((1, 2), dtype=int), 3, temperature=0.0, rng=np.random.default_rng())
-    with pytest.raises(ValueError, match="max_new_tokens must be an integer >= 0"):
+    with pytest.raises(ValueError, match="max_new_tokens must be >= 0, got -1"):
         model.generate(np.zeros((1, 2), dtype=int), -1, rng=np.random.default_rng())
     with pytest.raises(TypeError, match="rng must be a numpy.random.Generator"):
         model.generate(np.zeros((1, 2), dtype=int), 1, rng=0)

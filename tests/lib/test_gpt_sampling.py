@@ -42,9 +42,9 @@ def test_generate_samples_by_the_inverse_cdf(temperature):
 
 
 @pytest.mark.parametrize("kwargs, error, message", [
-    ({"max_new_tokens": -1}, ValueError, "GPT.generate: max_new_tokens must be an integer >= 0, got -1"),
-    ({"max_new_tokens": 1.0}, ValueError, "GPT.generate: max_new_tokens must be an integer >= 0, got 1.0"),
-    ({"max_new_tokens": True}, ValueError, "GPT.generate: max_new_tokens must be an integer >= 0, got True"),
+    ({"max_new_tokens": -1}, ValueError, "GPT.generate: max_new_tokens must be >= 0, got -1"),
+    ({"max_new_tokens": 1.0}, TypeError, "GPT.generate: max_new_tokens must be an integer, got 1.0"),
+    ({"max_new_tokens": True}, TypeError, "GPT.generate: max_new_tokens must be an integer, got True"),
     ({"temperature": 0.0}, ValueError, "GPT.generate: temperature must be finite and > 0, got 0.0"),
     ({"rng": 3}, TypeError, "GPT.generate: rng must be a numpy.random.Generator"),
 ])

@@ -13,10 +13,9 @@ All functions accept NumPy object arrays of SymPy symbols where the algebra
 allows it, so the registry's SymPy proofs can run them.
 """
 
-import numbers
-
 import numpy as np
 
+from ...checks import check_int, check_real
 from ...losses import mse_grad_Y
 from ...matmul import matmul_grad_W
 
@@ -314,15 +313,11 @@ def gradient_descent_path(X, T, W0, *, lr, steps):
     if T.shape[0] != X.shape[0] or W.shape != (X.shape[1], T.shape[1]):
         raise ValueError(f"{owner}: shapes X {X.shape}, T {T.shape}, W0 {W.shape} do not fit "
                          f"X (N, D), T (N, C), W0 (D, C)")
-    if isinstance(lr, (bool, np.bool_)) or not isinstance(lr, numbers.Real) \
-            or not np.isfinite(lr) or lr <= 0:
-        raise ValueError(f"{owner}: lr must be a positive finite number, got {lr!r}")
-    if isinstance(steps, (bool, np.bool_)) or not isinstance(steps, numbers.Integral) \
-            or steps < 0:
-        raise ValueError(f"{owner}: steps must be an integer ≥ 0, got {steps!r}")
-    path = np.empty((int(steps) + 1,) + W.shape)
+    lr = check_real(owner, "lr", lr, lambda v: v > 0, "> 0")
+    steps = check_int(owner, "steps", steps, 0)
+    path = np.empty((steps + 1,) + W.shape)
     path[0] = W
-    for k in range(int(steps)):
+    for k in range(steps):
         W = W - lr * matmul_grad_W(mse_grad_Y(X @ W, T), X)   # ∂L/∂W = Xᵀ(XW − T)/N
         path[k + 1] = W
     return path

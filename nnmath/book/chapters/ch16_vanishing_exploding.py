@@ -5,12 +5,12 @@ times the second moment of the layer's input; :func:`propagate` measures how
 activations and gradients grow or shrink layer by layer.
 """
 
-import numbers
 from dataclasses import dataclass
 
 import numpy as np
 
 from ...activations import Identity, LeakyReLU, ReLU, Sigmoid, Tanh
+from ...checks import check_count
 from ...init import INITIALISERS
 from ...matmul import matmul_forward, matmul_grad_W, matmul_grad_X
 
@@ -138,9 +138,8 @@ def propagate(activation, init, *, depth=20, width=64, batch=128, rng, X=None, u
     owner = "propagate"
     act_name, make_act = _resolve(owner, activation, ACTIVATIONS, "activation")
     init_name, make_W = _resolve(owner, init, INITIALISERS, "init")
-    for what, n in (("depth", depth), ("width", width), ("batch", batch)):
-        if isinstance(n, bool) or not isinstance(n, numbers.Integral) or n < 1:
-            raise ValueError(f"{owner}: {what} must be a positive integer, got {n!r}")
+    depth, width, batch = (check_count(owner, what, n) for what, n in
+                           (("depth", depth), ("width", width), ("batch", batch)))
     H = rng.standard_normal((batch, width)) if X is None else np.asarray(X, dtype=np.float64)
     if H.shape != (batch, width):
         raise ValueError(f"{owner}: X has shape {H.shape}, expected {(batch, width)}")
