@@ -14,6 +14,7 @@ from .losses import SoftmaxCrossEntropy
 from .checks import (check_count, check_flag, check_model_and_loss, check_pair, check_rng,
                      check_training_data)
 from .optim import SGD, check_learning_rate
+from .targets import flatten_positions
 
 __all__ = ["fit", "accuracy"]
 
@@ -33,9 +34,7 @@ def accuracy(logits, labels):
     """
     logits, labels = np.asarray(logits), np.asarray(labels)
     if logits.ndim == 3:  # sequences (N, T, C) with labels (N, T): every position counts
-        labels = labels.reshape((-1,) + labels.shape[2:]) if labels.shape[:2] == \
-            logits.shape[:2] else labels
-        logits = logits.reshape(-1, logits.shape[-1])
+        logits, labels = flatten_positions("accuracy", logits, labels)
     if logits.ndim != 2 or logits.shape[0] == 0:
         raise ValueError(f"accuracy: logits must have shape (N, C) with N ≥ 1, got {logits.shape}")
     if labels.ndim == 2:

@@ -136,3 +136,11 @@ def test_accuracy_helper():
     assert accuracy(logits, np.eye(2)[[0, 1, 0]]) == 1.0
     with pytest.raises(ValueError, match="accuracy: labels of shape"):
         accuracy(logits, np.array([0, 1]))
+
+
+def test_accuracy_counts_every_position_of_a_sequence():
+    logits = np.array([[[2.0, 1.0], [0.0, 3.0]], [[1.0, 0.0], [1.0, 4.0]]])   # (N, T, C) = (2, 2, 2)
+    assert accuracy(logits, np.array([[0, 1], [1, 1]])) == 0.75
+    assert accuracy(logits, np.eye(2)[[[0, 1], [1, 1]]]) == 0.75
+    with pytest.raises(ValueError, match=r"accuracy: labels have shape \(2,\), expected \(2, 2\)"):
+        accuracy(logits, np.array([0, 1]))
