@@ -12,7 +12,8 @@ The VJPs are also public functions (:func:`inv_vjp`, :func:`logdet_vjp`,
 :func:`solve_vjp`): the registry of chapter 17 checks those very functions.
 
 Inputs must be square, finite and numerically invertible (condition number
-below ``1/ε`` of float64); anything else raises a ``ValueError`` that says
+``σ_max/σ_min`` below ``1/(n ε)`` for an ``n×n`` matrix and ε of float64, the
+tolerance of ``numpy.linalg.matrix_rank``); anything else raises a ``ValueError`` that says
 what is wrong, instead of returning NaN or infinity. Like every Tensor, the
 results are float64, whatever the input's dtype.
 """

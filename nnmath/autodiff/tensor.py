@@ -335,7 +335,9 @@ class Tensor:
         pending = {self: _check_upstream(self, grad)}  # this pass's gradients, summed so far
         held = set()  # ids of the arrays that operation nodes keep as their .grad
         for node in reversed(topological_order(self)):
-            dY = pending.pop(node)  # complete: every successor came earlier
+            # complete: every successor came earlier; asarray, as a rule on 0-d data returns
+            # a NumPy scalar (read-only), not an array
+            dY = np.asarray(pending.pop(node))
             if node._backward is None:  # a leaf owns its .grad: copy a view or a shared array
                 node._grad = dY if dY.flags.owndata and id(dY) not in held else np.array(dY)
                 continue
