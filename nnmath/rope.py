@@ -15,6 +15,8 @@ transpose: the rotation by ``−θ``.
 
 import numpy as np
 
+from .checks import check_count
+
 __all__ = ["rope_angles", "rope", "rope_grad_X"]
 
 
@@ -33,6 +35,9 @@ def rope_angles(T, d_head, base=10000.0):
     -------
     cos, sin : ndarray, shape (T, m)
     """
+    T, d_head = check_count("rope_angles", "T", T), check_count("rope_angles", "d_head", d_head)
+    if d_head % 2:
+        raise ValueError(f"rope_angles: d_head must be even (two columns a plane), got {d_head}")
     m = d_head // 2
     theta = np.arange(T)[:, None] * base ** (-np.arange(m) / m)
     return np.cos(theta), np.sin(theta)

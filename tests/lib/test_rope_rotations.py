@@ -43,3 +43,14 @@ def test_position_zero_is_the_identity_and_the_angles_of_plane_zero_are_t():
     np.testing.assert_allclose(sin[:, 0], np.sin(np.arange(4)), atol=1e-15)
     X = np.random.default_rng(1).standard_normal((1, 8))
     np.testing.assert_array_equal(rope(X, cos[:1], sin[:1]), X)
+
+
+@pytest.mark.parametrize("args, error, message", [
+    ((4, 5), ValueError, r"rope_angles: d_head must be even \(two columns a plane\), got 5"),
+    ((4, 0), ValueError, "rope_angles: d_head must be positive, got 0"),
+    ((4, 4.0), TypeError, "rope_angles: d_head must be an integer, got 4.0"),
+    ((0, 4), ValueError, "rope_angles: T must be positive, got 0"),
+])
+def test_rope_angles_rejects_bad_sizes(args, error, message):
+    with pytest.raises(error, match=message):
+        rope_angles(*args)
