@@ -198,17 +198,26 @@ def meta_files(modules):
 
 
 def retry_survivors(modules):
-    """Forget the verdict of every survivor, so it meets the current tests again."""
+    """Forget the verdict of every survivor, so it meets the current tests again.
+
+    A mutant with "no tests" is usually in a function added since mutmut recorded which
+    tests reach which function (it adds new tests to that record, not new functions):
+    then the record is made afresh, once.
+    """
+    untested = False
     for meta in meta_files(modules).values():
         if not meta.exists():
             continue
         data = json.loads(meta.read_text())
         codes = data["exit_code_by_key"]
         for key, code in codes.items():
-            if STATUS.get(code, "suspicious") in ("survived", "no tests", "interrupted",
-                                                  "suspicious", "segfault"):
+            status = STATUS.get(code, "suspicious")
+            untested = untested or status == "no tests"
+            if status in ("survived", "no tests", "interrupted", "suspicious", "segfault"):
                 codes[key] = None
         meta.write_text(json.dumps(data, indent=4))
+    if untested:
+        (WORK / "mutants" / "mutmut-stats.json").unlink(missing_ok=True)
 
 
 def run_mutmut(budget, jobs, log):
@@ -330,7 +339,7 @@ def main():
         code, seconds, stopped = run_mutmut(args.budget, args.jobs, OUT / "mutmut.log")
     lines = report(modules, seconds, code)
     print("\n".join(lines))
-    print(f"report: _build/mutate/report.txt (mutmut's log: _build/mutate/mutmut.log)")
+    print("report: _build/mutate/report.txt (mutmut's log: _build/mutate/mutmut.log)")
     # Stopped by the budget is fine (the next run continues); a run that failed is not.
     if code not in (None, 0) and not stopped:
         sys.exit(f"mutmut failed (exit code {code}); see _build/mutate/mutmut.log")
