@@ -1,52 +1,13 @@
-"""The engine's sequence primitives ``batched_matmul``, ``where`` and ``stack``: which shapes
-they accept, the errors they give, their defaults, and gradients with 0/1 masks that are
-not boolean, checked against hand-written loops over the batch entries and ``np.stack``."""
+"""The engine's sequence primitives ``batched_matmul``, ``where`` and ``stack``: the shapes
+they refuse and the errors they give, their defaults, and gradients with 0/1 masks that
+are not boolean, checked against ``np.where`` and ``np.stack``. (Products of a matrix
+with a stack, against a loop: test_engine_matmul_operand_shapes.py.)"""
 
 import numpy as np
 import pytest
 
 import nnmath.autodiff as ad
 from nnmath.autodiff import Tensor, batched_matmul, stack, where
-
-
-def _loop_matmul(A, B):
-    """``A @ B`` for one 2-D and one 3-D operand, batch entry by batch entry."""
-    n = A.shape[0] if A.ndim == 3 else B.shape[0]
-    out = []
-    for k in range(n):
-        a = A[k] if A.ndim == 3 else A
-        b = B[k] if B.ndim == 3 else B
-        out.append([[sum(a[i, m] * b[m, j] for m in range(a.shape[1]))
-                     for j in range(b.shape[1])] for i in range(a.shape[0])])
-    return np.array(out)
-
-
-@pytest.mark.parametrize("shape_a, shape_b", [((3, 4), (2, 4, 5)), ((2, 3, 4), (4, 5))],
-                         ids=["matrix-left", "matrix-right"])
-def test_one_plain_matrix_and_one_stack_multiply_per_entry(shape_a, shape_b):
-    rng = np.random.default_rng(0)
-    A, B = Tensor(rng.normal(size=shape_a)), Tensor(rng.normal(size=shape_b))
-    Y = batched_matmul(A, B)
-    np.testing.assert_allclose(Y.data, _loop_matmul(A.data, B.data), rtol=1e-12, atol=1e-12)
-    G = rng.normal(size=Y.shape)
-    Y.backward(G)
-    # L = Σ G·Y: the 2-D operand collects every batch entry's share
-    dA = np.zeros(shape_a)
-    dB = np.zeros(shape_b)
-    for k in range(G.shape[0]):
-        a = A.data[k] if A.ndim == 3 else A.data
-        b = B.data[k] if B.ndim == 3 else B.data
-        ga, gb = G[k] @ b.T, a.T @ G[k]
-        if A.ndim == 3:
-            dA[k] += ga
-        else:
-            dA += ga
-        if B.ndim == 3:
-            dB[k] += gb
-        else:
-            dB += gb
-    np.testing.assert_allclose(A.grad, dA, rtol=1e-12, atol=1e-12)
-    np.testing.assert_allclose(B.grad, dB, rtol=1e-12, atol=1e-12)
 
 
 @pytest.mark.parametrize("shape_a, shape_b", [((3,), (2, 3, 4)), ((2, 4, 3), (3,))],

@@ -1,5 +1,5 @@
 """Which operand shapes ``Tensor @`` accepts: a matrix times a stack of matrices (either side)
-is a batched product, a vector times a stack is refused with the exact message.
+is a batched product (the same as ``batched_matmul``), a vector times a stack is refused with the exact message.
 
 Values and gradients of the batched products are compared with a loop over the
 batch entries, each a plain 2-D NumPy product; ``_shaped`` (the product's reshaping
@@ -11,7 +11,7 @@ import re
 import numpy as np
 import pytest
 
-from nnmath.autodiff import Tensor
+from nnmath.autodiff import Tensor, batched_matmul
 from nnmath.autodiff.shapes import _shaped
 
 
@@ -36,13 +36,15 @@ def _loop_product_and_grads(A, B, G):
     return Y, dA, dB
 
 
+@pytest.mark.parametrize("product", [lambda a, b: a @ b, batched_matmul],
+                         ids=["Tensor @", "batched_matmul"])
 @pytest.mark.parametrize("shape_a, shape_b", [((2, 3), (4, 3, 5)), ((4, 2, 3), (3, 5))],
                          ids=["matrix @ stack", "stack @ matrix"])
-def test_a_matrix_times_a_stack_is_a_batched_product(shape_a, shape_b):
+def test_a_matrix_times_a_stack_is_a_batched_product(shape_a, shape_b, product):
     rng = np.random.default_rng(11)
     A, B = rng.standard_normal(shape_a), rng.standard_normal(shape_b)
     a, b = Tensor(A), Tensor(B)
-    Y = a @ b
+    Y = product(a, b)
     G = rng.standard_normal(Y.shape)
     Y.backward(G)
     want_Y, want_dA, want_dB = _loop_product_and_grads(A, B, G)
