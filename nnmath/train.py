@@ -5,12 +5,14 @@ and stops with a clear error (naming the epoch and step) as soon as the loss
 stops being a finite number, instead of training on NaNs.
 """
 
+import functools
 import math
 
 import numpy as np
 from tqdm import trange
 
 from .losses import SoftmaxCrossEntropy
+from .module import Module
 from .checks import (check_count, check_flag, check_model_and_loss, check_pair, check_rng,
                      check_training_data)
 from .optim import SGD, check_learning_rate
@@ -149,8 +151,9 @@ def fit(model, loss, X, targets, *, epochs, batch_size, rng, lr=None, optimizer=
     mode it was in, and stays in it. Each step computes ``∂L/∂W`` for the
     batch by backpropagation (chapter 9; the batch form is chapter 11) and
     applies :class:`~nnmath.optim.SGD` (or ``optimizer.step()``).
-    The model's backward is asked not to compute the gradient with respect to
-    the data (``backward(dY, input_grad=False)``), which training never uses.
+    A :class:`~nnmath.module.Module` is asked not to compute the gradient with
+    respect to the data (``backward(dY, input_grad=False)``), which training never
+    uses; any other object with ``forward``, ``backward`` and ``parameters`` trains too.
 
     BLAS threads: ``fit`` leaves NumPy's default (one thread per core). On an idle
     2-core machine that is as fast as one thread or slightly faster
@@ -170,6 +173,10 @@ def fit(model, loss, X, targets, *, epochs, batch_size, rng, lr=None, optimizer=
     if validation is not None:
         validation = check_training_data("fit", *check_pair("fit", "validation", validation))
     classify = isinstance(loss, SoftmaxCrossEntropy)
+    # a Module skips dX, which the data never need (its base takes input_grad); a model of
+    # one's own with forward/backward/parameters computes it
+    backward = (functools.partial(model.backward, input_grad=False)
+                if isinstance(model, Module) else model.backward)
     if callable(getattr(model, "train", None)):  # a Module: an eval-mode model would not learn
         model.train()
     N = X.shape[0]
@@ -197,7 +204,7 @@ def fit(model, loss, X, targets, *, epochs, batch_size, rng, lr=None, optimizer=
                     raise FloatingPointError(
                         f"fit: the loss became {value} at epoch {epoch}, step {step} "
                         f"({how}); try a smaller learning rate")
-                model.backward(loss.backward(), input_grad=False)  # the data need no dX
+                backward(loss.backward())
                 optimizer.step()
             total_loss += value * len(batch)
             if classify:

@@ -80,6 +80,32 @@ def test_fit_regression_history_has_no_accuracy_and_loss_decreases():
     assert history["loss"][-1] < 0.5 * history["loss"][0]
 
 
+class PlainModel:
+    """A model of one's own: forward, backward and parameters, not a Module subclass."""
+
+    def __init__(self, inner):
+        self.inner = inner
+
+    def forward(self, X):
+        return self.inner.forward(X)
+
+    def backward(self, dY):   # no input_grad keyword
+        return self.inner.backward(dY)
+
+    def parameters(self):
+        return self.inner.parameters()
+
+
+def test_fit_trains_a_model_that_is_not_a_module_like_the_module_itself():
+    X, labels = blobs()
+    module, plain = small_classifier(), PlainModel(small_classifier())
+    runs = [nm.fit(m, nm.SoftmaxCrossEntropy(), X, labels, epochs=3, batch_size=16, lr=0.5,
+                   rng=np.random.default_rng(1), progress=False) for m in (module, plain)]
+    assert runs[0] == runs[1]
+    for (_, p, _), (_, q, _) in zip(module.parameters(), plain.parameters()):
+        np.testing.assert_array_equal(p, q)
+
+
 def test_fit_different_rng_gives_different_order():
     X, y = blobs()
     h = [nm.fit(small_classifier(3), nm.SoftmaxCrossEntropy(), X, y, epochs=2, batch_size=8,
