@@ -24,7 +24,7 @@ def loop_maxpool(X, kernel, stride):
 
 def loop_maxpool_grad(dY, argmax, shape, kernel, stride):
     """Each upstream entry added at the maximum of its window, one window at a time."""
-    (kh, kw), (sh, sw) = kernel, stride
+    (_, kw), (sh, sw) = kernel, stride
     dX = np.zeros(shape)
     N, C, OH, OW = dY.shape
     for n in range(N):
